@@ -1,0 +1,5 @@
+"""Model governance for MLflow: mirror, workflow, ledger."""
+
+from governance.celery import app as celery_app
+
+__all__ = ["celery_app"]

@@ -1,0 +1,34 @@
+"""Domain models: the MLflow mirror, the governance workflow and the audit ledger."""
+
+from governance.models.ledger import LedgerEntry, LedgerHead
+from governance.models.mirror import (
+    DatasetInput,
+    Experiment,
+    LoggedModel,
+    MetricHistory,
+    MlflowSource,
+    ModelVersion,
+    RegisteredModel,
+    Run,
+    RunMetric,
+    SyncRun,
+)
+from governance.models.workflow import ApplyOutbox, Decision, TransitionRequest
+
+__all__ = [
+    "ApplyOutbox",
+    "DatasetInput",
+    "Decision",
+    "Experiment",
+    "LedgerEntry",
+    "LedgerHead",
+    "LoggedModel",
+    "MetricHistory",
+    "MlflowSource",
+    "ModelVersion",
+    "RegisteredModel",
+    "Run",
+    "RunMetric",
+    "SyncRun",
+    "TransitionRequest",
+]
