@@ -28,6 +28,11 @@ class MlflowSource(models.Model):
     last_counts = models.JSONField(default=dict, blank=True)
     last_duration_ms = models.PositiveIntegerField(null=True, blank=True)
 
+    # The lease of the sync that is running: a conditional UPDATE claims it, so one
+    # sync per source runs at a time across processes; a crashed holder's lease expires.
+    sync_lease_token = models.CharField(max_length=64, blank=True)
+    sync_lease_expires_at = models.DateTimeField(null=True, blank=True)
+
     class Meta:
         ordering = ["name"]
 
@@ -111,6 +116,10 @@ class Run(models.Model):
     git_commit = models.CharField(max_length=64, blank=True)
     source_name = models.TextField(blank=True)
     content_hash = models.CharField(max_length=64)
+    # Digest of the latest metric values alone, and its value when the metric history
+    # was last fetched: history is re-read only for runs whose metrics moved.
+    metrics_hash = models.CharField(max_length=64, blank=True)
+    history_hash = models.CharField(max_length=64, blank=True)
     deleted_observed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
