@@ -1,5 +1,6 @@
 """Domain models: the MLflow mirror, the governance workflow and the audit ledger."""
 
+from governance.models.api_tokens import ApiToken
 from governance.models.ledger import LedgerEntry, LedgerHead
 from governance.models.mirror import (
     DatasetInput,
@@ -16,6 +17,7 @@ from governance.models.mirror import (
 from governance.models.workflow import ApplyOutbox, Decision, TransitionRequest
 
 __all__ = [
+    "ApiToken",
     "ApplyOutbox",
     "DatasetInput",
     "Decision",
