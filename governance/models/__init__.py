@@ -14,6 +14,7 @@ from governance.models.mirror import (
     RunMetric,
     SyncRun,
 )
+from governance.models.webhooks import WebhookDelivery
 from governance.models.workflow import ApplyOutbox, Decision, TransitionRequest
 
 __all__ = [
@@ -33,4 +34,5 @@ __all__ = [
     "RunMetric",
     "SyncRun",
     "TransitionRequest",
+    "WebhookDelivery",
 ]
