@@ -207,7 +207,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=1),
+    # Prefixes every broker key, so deployments (or test runs) can share one Redis.
+    "global_keyprefix": env_str("CELERY_BROKER_KEY_PREFIX"),
+}
 CELERY_BEAT_SCHEDULE = {
     "sync-incremental": {
         "task": "governance.sync_all_sources",
