@@ -9,6 +9,27 @@ from tests.support.mlflow_server import MlflowServer
 from tests.support.services import require
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _flush_past_ledger_triggers() -> Iterator[None]:
+    """Let pytest-django's flush empty the append-only ledger table on PostgreSQL.
+
+    Triggers refuse TRUNCATE of the ledger (migration 0006), and transactional tests
+    reset the database with a TRUNCATE. The flush alone runs with
+    ``session_replication_role = replica``, under which ordinary triggers do not fire;
+    only a superuser (the test database user) may set it, never the application role.
+    """
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    original = DatabaseOperations.execute_sql_flush
+
+    def execute_sql_flush(self: DatabaseOperations, sql_list: list[str]) -> None:
+        original(self, ["SET LOCAL session_replication_role = replica", *sql_list])
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(DatabaseOperations, "execute_sql_flush", execute_sql_flush)
+        yield
+
+
 @pytest.fixture(scope="session")
 def mlflow_server() -> Iterator[MlflowServer]:
     """One MLflow server shared by the session; tests must use unique names in it."""
