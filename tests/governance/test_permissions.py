@@ -3,6 +3,7 @@
 import pytest
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import PermissionDenied
+from django.utils import timezone
 
 from governance import permissions
 from governance.models import LedgerEntry, TransitionRequest
@@ -35,7 +36,7 @@ def pending(users: dict[str, User]) -> TransitionRequest:
         target="Production",
         requested_by=users["dana"],
         rationale="better recall",
-        created_at=version.creation_time,
+        created_at=timezone.now(),
         evidence={},
         evidence_hash="0" * 64,
         run_author="derek",
