@@ -2,9 +2,9 @@
 
 from django.urls import path
 
-from registry_ui import views
+from registry_ui.views import home
 
 app_name = "registry_ui"
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", home.home, name="home"),
 ]

@@ -1,0 +1,1 @@
+"""Reviewer pages, one module per page family."""
