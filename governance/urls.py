@@ -9,5 +9,6 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("hooks/", include("governance.webhook_urls")),
+    path("api/", include("governance.api.urls")),
     path("", include("registry_ui.urls")),
 ]

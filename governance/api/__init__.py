@@ -1,0 +1,1 @@
+"""The versioned REST API: the same permission rules and services as the pages."""

@@ -1,0 +1,186 @@
+"""Filters of the read API (django-filter) and run ordering by any metric or param."""
+
+from typing import Any
+
+import django_filters
+from django.db.models import F, OuterRef, QuerySet, Subquery
+from django.db.models.expressions import OrderBy
+from django.db.models.fields.json import KeyTextTransform
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from governance.models import (
+    ApiToken,
+    Experiment,
+    ModelVersion,
+    RegisteredModel,
+    Run,
+    RunMetric,
+)
+
+RUN_STATUSES = ["RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED"]
+LIFECYCLE_STAGES = ["active", "deleted"]
+MAX_KEY_LENGTH = 250
+MAX_ORDER_TERMS = 5
+
+
+class ExperimentFilter(django_filters.FilterSet):
+    source = django_filters.CharFilter(field_name="source__name", help_text="Source name.")
+    name = django_filters.CharFilter(help_text="Exact experiment name.")
+    name_contains = django_filters.CharFilter(field_name="name", lookup_expr="icontains")
+    lifecycle_stage = django_filters.ChoiceFilter(choices=[(s, s) for s in LIFECYCLE_STAGES])
+
+    class Meta:
+        model = Experiment
+        fields = ["experiment_id"]
+
+
+class RunFilter(django_filters.FilterSet):
+    source = django_filters.CharFilter(field_name="source__name", help_text="Source name.")
+    experiment = django_filters.NumberFilter(
+        field_name="experiment_id", help_text="Experiment id in this API."
+    )
+    experiment_id = django_filters.CharFilter(
+        field_name="experiment__experiment_id", help_text="Experiment id in MLflow."
+    )
+    status = django_filters.ChoiceFilter(choices=[(s, s) for s in RUN_STATUSES])
+    user = django_filters.CharFilter(field_name="user_id", help_text="MLflow user of the run.")
+    tag = django_filters.CharFilter(
+        method="filter_tag",
+        help_text="`key` (the run has the tag) or `key=value` (it has that value).",
+    )
+    dataset_digest = django_filters.CharFilter(
+        method="filter_dataset_digest", help_text="Digest of a dataset the run used."
+    )
+    lifecycle_stage = django_filters.ChoiceFilter(choices=[(s, s) for s in LIFECYCLE_STAGES])
+
+    class Meta:
+        model = Run
+        fields = ["run_id", "parent_run_id"]
+
+    def filter_tag(self, queryset: QuerySet[Run], name: str, value: str) -> QuerySet[Run]:
+        key, has_value, expected = value.partition("=")
+        if not key or len(key) > MAX_KEY_LENGTH:
+            raise ValidationError({"tag": ["Give a tag key, optionally followed by =value."]})
+        if not has_value:
+            return queryset.filter(tags__has_key=key)
+        return queryset.alias(_tag=KeyTextTransform(key, "tags")).filter(_tag=expected)
+
+    def filter_dataset_digest(
+        self, queryset: QuerySet[Run], name: str, value: str
+    ) -> QuerySet[Run]:
+        # A subquery, not a join, so a run with two matching inputs appears once.
+        matching = Run.objects.filter(dataset_inputs__digest=value).values("pk")
+        return queryset.filter(pk__in=matching)
+
+
+class RegisteredModelFilter(django_filters.FilterSet):
+    source = django_filters.CharFilter(field_name="source__name", help_text="Source name.")
+    name = django_filters.CharFilter(help_text="Exact model name.")
+    name_contains = django_filters.CharFilter(field_name="name", lookup_expr="icontains")
+    deleted = django_filters.BooleanFilter(
+        field_name="deleted_observed_at", lookup_expr="isnull", exclude=True
+    )
+
+    class Meta:
+        model = RegisteredModel
+        fields = ["risk_tier"]
+
+
+class ModelVersionFilter(django_filters.FilterSet):
+    source = django_filters.CharFilter(
+        field_name="registered_model__source__name", help_text="Source name."
+    )
+    model = django_filters.NumberFilter(
+        field_name="registered_model_id", help_text="Registered model id in this API."
+    )
+    model_name = django_filters.CharFilter(field_name="registered_model__name")
+    version = django_filters.NumberFilter()
+
+    class Meta:
+        model = ModelVersion
+        fields = ["stage", "run_id", "status"]
+
+
+class ApiTokenFilter(django_filters.FilterSet):
+    user = django_filters.CharFilter(field_name="user__username", help_text="Owner's username.")
+    active = django_filters.BooleanFilter(field_name="revoked_at", lookup_expr="isnull")
+
+    class Meta:
+        model = ApiToken
+        fields: list[str] = []
+
+
+RUN_ORDER_FIELDS = {
+    "start_time": "start_time",
+    "end_time": "end_time",
+    "name": "name",
+    "status": "status",
+    "user": "user_id",
+    "run_id": "run_id",
+}
+
+
+def _order_term(term: str, index: int) -> tuple[str, Any]:
+    """Return an annotation name and expression for one ``order_by`` term."""
+    kind, dot, key = term.partition(".")
+    if dot and kind in ("metrics", "params"):
+        if not key or len(key) > MAX_KEY_LENGTH:
+            raise ValidationError({"order_by": [f"{term!r} needs a key of 1 to 250 characters."]})
+        if kind == "metrics":
+            latest = RunMetric.objects.filter(run=OuterRef("pk"), key=key).values("value")[:1]
+            return f"_order_{index}", Subquery(latest)
+        return f"_order_{index}", KeyTextTransform(key, "params")
+    if term in RUN_ORDER_FIELDS:
+        return RUN_ORDER_FIELDS[term], None
+    choices = ", ".join(sorted(RUN_ORDER_FIELDS))
+    raise ValidationError(
+        {"order_by": [f"Unknown ordering {term!r}; use {choices}, metrics.KEY or params.KEY."]}
+    )
+
+
+def order_runs(queryset: QuerySet[Run], order_by: str) -> QuerySet[Run]:
+    """Order runs by comma-separated terms; ``-`` descends; missing values sort last."""
+    terms = [t.strip() for t in order_by.split(",")] if order_by else []
+    if len(terms) > MAX_ORDER_TERMS:
+        raise ValidationError({"order_by": [f"Give at most {MAX_ORDER_TERMS} terms."]})
+    ordering: list[OrderBy] = []
+    for index, term in enumerate(terms):
+        descending = term.startswith("-")
+        name, expression = _order_term(term.removeprefix("-"), index)
+        if expression is not None:
+            queryset = queryset.alias(**{name: expression})
+        ordering.append(
+            F(name).desc(nulls_last=True) if descending else F(name).asc(nulls_last=True)
+        )
+    # Ties (and an empty order_by) fall back to the newest runs first, then the id,
+    # so pages are stable.
+    ordering += [F("start_time").desc(nulls_last=True), F("pk").desc()]
+    return queryset.order_by(*ordering)
+
+
+class RunOrdering:
+    """DRF filter backend for ``?order_by=metrics.accuracy,-params.lr,start_time``."""
+
+    param = "order_by"
+
+    def filter_queryset(self, request: Request, queryset: QuerySet[Run], view: APIView) -> Any:
+        return order_runs(queryset, request.query_params.get(self.param, ""))
+
+    def get_schema_operation_parameters(self, view: APIView) -> list[dict[str, Any]]:
+        description = (
+            "Comma-separated sort keys, each optionally prefixed by - to descend: "
+            + ", ".join(sorted(RUN_ORDER_FIELDS))
+            + ", metrics.KEY (latest value) or params.KEY (as text). "
+            "Runs without the metric or param come last."
+        )
+        return [
+            {
+                "name": self.param,
+                "in": "query",
+                "required": False,
+                "description": description,
+                "schema": {"type": "string"},
+            }
+        ]

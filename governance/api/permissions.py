@@ -1,0 +1,48 @@
+"""DRF permission classes: thin adapters over :mod:`governance.permissions`.
+
+The API asks the same questions as the pages, through the same module; this file only
+turns a refusal into DRF's 403 with the reason as its message.
+"""
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from governance.api.errors import sentence
+from governance.models import ApiToken
+from governance.permissions import ADMIN, Verdict, can_view, has_role
+
+
+class HasGovernanceRole(BasePermission):
+    """Signed-in users holding at least one governance role; others get 403."""
+
+    message = "You hold no governance role."
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        if not request.user or not request.user.is_authenticated:
+            # Unauthenticated callers fall through to DRF's 401.
+            return False
+        verdict = can_view(request.user)
+        self.message = sentence(verdict.reason)
+        return verdict.allowed
+
+
+def can_manage_token_of(user: AbstractBaseUser | AnonymousUser, owner: AbstractBaseUser) -> Verdict:
+    """May ``user`` create or revoke API tokens of ``owner``? Their own, or as an admin."""
+    if not can_view(user):
+        return Verdict(False, "you hold no governance role")
+    if user.pk == owner.pk:
+        return Verdict(True, "allowed")
+    if has_role(user, ADMIN):
+        return Verdict(True, "allowed", ADMIN)
+    return Verdict(False, "only an admin can manage another user's API tokens")
+
+
+def authenticated_by_token(request: Request) -> bool:
+    return isinstance(request.auth, ApiToken)
+
+
+def message_of(verdict: Verdict) -> str:
+    """Return a verdict's reason as a sentence for an error message."""
+    return sentence(verdict.reason)

@@ -1,0 +1,37 @@
+"""URLs of the REST API: version 1 under ``/api/v1/``, the schema and its docs."""
+
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.routers import DefaultRouter
+
+from governance.api.errors import not_found
+from governance.api.permissions import HasGovernanceRole
+from governance.api.views import mirror, tokens
+
+app_name = "api"
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("sources", mirror.SourceViewSet, basename="source")
+router.register("experiments", mirror.ExperimentViewSet, basename="experiment")
+router.register("runs", mirror.RunViewSet, basename="run")
+router.register("models", mirror.RegisteredModelViewSet, basename="registered-model")
+router.register("model-versions", mirror.ModelVersionViewSet, basename="model-version")
+router.register("tokens", tokens.ApiTokenViewSet, basename="token")
+
+urlpatterns = [
+    path("v1/", include(router.urls)),
+    path(
+        "schema/",
+        SpectacularAPIView.as_view(permission_classes=[HasGovernanceRole]),
+        name="schema",
+    ),
+    path(
+        "docs/",
+        SpectacularSwaggerSplitView.as_view(
+            url_name="api:schema", permission_classes=[HasGovernanceRole]
+        ),
+        name="docs",
+    ),
+    re_path(r"^.*$", not_found),
+]
