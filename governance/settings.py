@@ -196,6 +196,9 @@ PRODUCTION_DATA_TAG = env_str("PRODUCTION_DATA_TAG", "data.production")
 # Ledger checkpoints: Ed25519 private key (PEM, base64 or raw hex seed) from the
 # environment, signed files written outside the database.
 LEDGER_SIGNING_KEY = env_str("LEDGER_SIGNING_KEY")
+# The public key alone (PEM, hex or base64), for a verifier kept from the private key;
+# derived from LEDGER_SIGNING_KEY when unset.
+LEDGER_VERIFY_KEY = env_str("LEDGER_VERIFY_KEY")
 LEDGER_CHECKPOINT_DIR = Path(
     env_str("LEDGER_CHECKPOINT_DIR", str(BASE_DIR / "var" / "checkpoints"))
 )
