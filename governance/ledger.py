@@ -7,6 +7,7 @@ which serialises writers and keeps the chain from forking.
 
 import hashlib
 import json
+import logging
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +20,8 @@ from django.utils import timezone
 
 from governance.middleware import current_request_context
 from governance.models import LedgerEntry, LedgerHead
+
+logger = logging.getLogger(__name__)
 
 GENESIS_HASH = "0" * 64
 _SECRET_WORDS = ("password", "secret", "token", "api_key", "apikey", "credential")
@@ -80,34 +83,47 @@ def format_time(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
+# The canonical payload's keys, in column order; the verifier reads exactly these.
+PAYLOAD_FIELDS = (
+    "seq",
+    "recorded_at",
+    "actor_id",
+    "actor_username",
+    "actor_name",
+    "actor_role",
+    "action",
+    "object_type",
+    "object_id",
+    "source_name",
+    "model_name",
+    "version",
+    "target",
+    "before",
+    "after",
+    "reason",
+    "details",
+    "request_id",
+    "client_address",
+    "precision",
+    "window_start",
+    "window_end",
+    "corrects_id",
+    "prev_hash",
+)
+_TIME_FIELDS = ("recorded_at", "window_start", "window_end")
+
+
+def payload_from_values(values: Sequence[JsonValue]) -> dict[str, JsonValue]:
+    """Build the canonical payload from column values in ``PAYLOAD_FIELDS`` order."""
+    payload = dict(zip(PAYLOAD_FIELDS, values, strict=True))
+    for name in _TIME_FIELDS:
+        payload[name] = format_time(payload[name])
+    return payload
+
+
 def entry_payload(entry: LedgerEntry) -> dict[str, JsonValue]:
     """Build the canonical payload from an entry's columns (used to verify them)."""
-    return {
-        "seq": entry.seq,
-        "recorded_at": format_time(entry.recorded_at),
-        "actor_id": entry.actor_id,
-        "actor_username": entry.actor_username,
-        "actor_name": entry.actor_name,
-        "actor_role": entry.actor_role,
-        "action": entry.action,
-        "object_type": entry.object_type,
-        "object_id": entry.object_id,
-        "source_name": entry.source_name,
-        "model_name": entry.model_name,
-        "version": entry.version,
-        "target": entry.target,
-        "before": entry.before,
-        "after": entry.after,
-        "reason": entry.reason,
-        "details": entry.details,
-        "request_id": entry.request_id,
-        "client_address": entry.client_address,
-        "precision": entry.precision,
-        "window_start": format_time(entry.window_start),
-        "window_end": format_time(entry.window_end),
-        "corrects_id": entry.corrects_id,
-        "prev_hash": entry.prev_hash,
-    }
+    return payload_from_values([getattr(entry, name) for name in PAYLOAD_FIELDS])
 
 
 def _reject_secrets(value: JsonValue, path: str) -> None:
@@ -186,3 +202,39 @@ def append_many(drafts: Sequence[EntryDraft]) -> list[LedgerEntry]:
 def append(draft: EntryDraft) -> LedgerEntry:
     """Append one entry; must run inside the caller's transaction."""
     return append_many([draft])[0]
+
+
+def record_correction(
+    original: LedgerEntry,
+    *,
+    actor: AbstractBaseUser | AnonymousUser | None,
+    actor_role: str,
+    reason: str,
+    after: JsonValue,
+) -> LedgerEntry:
+    """Record that ``original`` was wrong, as a new entry pointing at it."""
+    if not reason.strip():
+        raise ValueError("a correction needs a reason")
+
+    with transaction.atomic():
+        entry = append(
+            EntryDraft(
+                action="ledger.correction",
+                object_type=original.object_type,
+                object_id=original.object_id,
+                precision=LedgerEntry.Precision.RECORDED,
+                actor=actor,
+                actor_role=actor_role,
+                source_name=original.source_name,
+                model_name=original.model_name,
+                version=original.version,
+                target=original.target,
+                before=original.after,
+                after=after,
+                reason=reason,
+                details={"corrected_seq": original.seq, "corrected_action": original.action},
+                corrects=original,
+            )
+        )
+    logger.info("ledger entry %s corrects entry %s", entry.seq, original.seq)
+    return entry
