@@ -2,9 +2,13 @@
 
 from django.urls import path
 
-from registry_ui.views import home
+from registry_ui.views import experiments, home, runs
 
 app_name = "registry_ui"
 urlpatterns = [
     path("", home.home, name="home"),
+    path("experiments/", experiments.experiment_list, name="experiment_list"),
+    path("experiments/<int:experiment_pk>/runs/", experiments.run_list, name="run_list"),
+    path("runs/compare/", runs.run_compare, name="run_compare"),
+    path("runs/<int:pk>/", runs.run_detail, name="run_detail"),
 ]

@@ -1,5 +1,6 @@
 """The home page shows each role what it should look at first."""
 
+import pytest
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.test import Client
@@ -11,6 +12,8 @@ from tests.registry_ui import mirror_data
 from tests.registry_ui.conftest import client_for
 
 URL = "/"
+
+pytestmark = pytest.mark.django_db
 
 
 def test_it_sends_anonymous_visitors_to_login(client: Client) -> None:

@@ -1,0 +1,152 @@
+"""Plotly figures of the reviewer pages, built as plain dicts.
+
+Each function returns a figure dict (``data``, ``layout``) that a page passes through
+``json_script`` and ``static/registry_ui/charts.js`` draws. Strings from MLflow go
+through :func:`plain_text` first: Plotly renders a few HTML tags (``<a href>``,
+``<b>``, ``<br>``...) inside labels, and escaping ``<`` and ``&`` makes it show them
+as the characters they are. Non-finite numbers become ``None`` (a gap), since JSON
+has no NaN and Plotly cannot place an infinity.
+"""
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+Figure = dict[str, Any]
+
+FONT = {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 13}
+# A colour-blind-safe qualitative palette (Okabe and Ito) in a fixed order.
+PALETTE = (
+    "#0072B2",
+    "#D55E00",
+    "#009E73",
+    "#CC79A7",
+    "#E69F00",
+    "#56B4E9",
+    "#000000",
+    "#F0E442",
+)
+MAX_LABEL = 80
+
+
+def plain_text(value: object, limit: int = MAX_LABEL) -> str:
+    """Return ``value`` as a label Plotly shows literally, shortened to ``limit``."""
+    text = str(value)
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def finite(value: float | None) -> float | None:
+    """Return ``value`` when it is a finite number, else ``None``."""
+    if value is None or not math.isfinite(value):
+        return None
+    return value
+
+
+def _layout(title: str, **extra: Any) -> dict[str, Any]:
+    layout: dict[str, Any] = {
+        "title": {"text": plain_text(title, 120)},
+        "font": FONT,
+        "margin": {"l": 60, "r": 30, "t": 50, "b": 50},
+        "paper_bgcolor": "#ffffff",
+        "plot_bgcolor": "#ffffff",
+        "hoverlabel": {"namelength": -1},
+    }
+    layout.update(extra)
+    return layout
+
+
+@dataclass(frozen=True)
+class Series:
+    """One line: a name and its (step, value) points."""
+
+    name: str
+    points: Sequence[tuple[int, float | None]]
+
+
+def metric_history_figure(title: str, series: Iterable[Series]) -> Figure | None:
+    """Lines of metric values against step, one per series; None when there is no point."""
+    data = []
+    for index, line in enumerate(series):
+        if not line.points:
+            continue
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "name": plain_text(line.name),
+                "x": [step for step, _ in line.points],
+                "y": [finite(value) for _, value in line.points],
+                "line": {"color": PALETTE[index % len(PALETTE)], "width": 2},
+                "marker": {"size": 4},
+                "connectgaps": False,
+            }
+        )
+    if not data:
+        return None
+    return {
+        "data": data,
+        "layout": _layout(
+            title,
+            xaxis={"title": {"text": "step"}, "zeroline": False, "gridcolor": "#e5e8eb"},
+            yaxis={"title": {"text": "value"}, "zeroline": False, "gridcolor": "#e5e8eb"},
+            legend={"orientation": "h", "y": -0.2},
+        ),
+    }
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """One axis of a parallel-coordinates chart with a value per run."""
+
+    label: str
+    values: Sequence[float | str | None]
+
+
+def _axis(dimension: Dimension) -> dict[str, Any] | None:
+    present = [v for v in dimension.values if v is not None]
+    if not present:
+        return None
+    numbers = [v for v in present if isinstance(v, int | float) and math.isfinite(v)]
+    if len(numbers) == len(present):
+        return {
+            "label": plain_text(dimension.label, 40),
+            "values": [finite(v) if isinstance(v, int | float) else None for v in dimension.values],
+        }
+    # Text values (or numbers mixed with text) become categories spaced evenly.
+    categories = sorted({str(v) for v in present})
+    index = {category: position for position, category in enumerate(categories)}
+    return {
+        "label": plain_text(dimension.label, 40),
+        "values": [None if v is None else index[str(v)] for v in dimension.values],
+        "tickvals": list(range(len(categories))),
+        "ticktext": [plain_text(c, 30) for c in categories],
+        "range": [0, max(len(categories) - 1, 1)],
+    }
+
+
+def parallel_coordinates_figure(
+    title: str, dimensions: Sequence[Dimension], colour_by: Mapping[str, Sequence[float | None]]
+) -> Figure | None:
+    """Parallel coordinates over params and metrics, lines coloured by one metric."""
+    axes = [axis for axis in (_axis(d) for d in dimensions) if axis is not None]
+    if len(axes) < 2:
+        return None
+    line: dict[str, Any] = {"color": PALETTE[0]}
+    for name, values in colour_by.items():
+        colours = [finite(v) for v in values]
+        if any(c is not None for c in colours):
+            low = min(c for c in colours if c is not None)
+            line = {
+                "color": [low if c is None else c for c in colours],
+                "colorscale": "Viridis",
+                "showscale": True,
+                "colorbar": {"title": {"text": plain_text(name, 40)}},
+            }
+        break
+    return {
+        "data": [{"type": "parcoords", "dimensions": axes, "line": line}],
+        "layout": _layout(title, margin={"l": 80, "r": 80, "t": 90, "b": 40}),
+    }

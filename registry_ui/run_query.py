@@ -1,0 +1,246 @@
+"""Turn the runs table's query string into ORM filters, an ordering and columns.
+
+Filters use a small MLflow-like language, for example
+``metrics.accuracy > 0.9 and params.optimizer = 'adam' and tags.team != "risk"``.
+It is parsed into ORM expressions: user text only ever reaches the database as
+bound parameters, never as SQL.
+"""
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from django.db.models import Exists, F, FilteredRelation, OrderBy, OuterRef, Q, QuerySet
+from django.db.models.fields.json import KeyTextTransform
+
+from governance.models import Run, RunMetric
+
+MAX_FILTER_LENGTH = 2000
+MAX_CLAUSES = 12
+MAX_KEY_LENGTH = 250
+
+Kind = Literal["metrics", "params", "tags", "attributes"]
+KIND_ALIASES: dict[str, Kind] = {
+    "metric": "metrics",
+    "metrics": "metrics",
+    "param": "params",
+    "params": "params",
+    "parameter": "params",
+    "parameters": "params",
+    "tag": "tags",
+    "tags": "tags",
+    "attribute": "attributes",
+    "attributes": "attributes",
+    "attr": "attributes",
+}
+# Attribute names accepted in filters and sorts, and the Run field behind each.
+ATTRIBUTES: dict[str, str] = {
+    "run_name": "name",
+    "name": "name",
+    "status": "status",
+    "user": "user_id",
+    "user_id": "user_id",
+    "start_time": "start_time",
+    "end_time": "end_time",
+    "run_id": "run_id",
+}
+TEXT_OPERATORS = frozenset({"=", "!=", "LIKE", "ILIKE"})
+NUMBER_OPERATORS = frozenset({"=", "!=", ">", ">=", "<", "<="})
+_LOOKUPS = {"=": "exact", ">": "gt", ">=": "gte", "<": "lt", "<=": "lte"}
+
+_CLAUSE = re.compile(
+    r"""
+    \s*(?P<kind>[A-Za-z_]+)\.
+    (?:`(?P<bq>[^`]+)`|"(?P<dq>[^"]+)"|(?P<bare>[A-Za-z0-9_.\-/:]+))
+    \s*(?P<op>!=|>=|<=|=|>|<|(?i:ilike|like)(?=[\s'"]))\s*
+    (?:'(?P<sq_value>[^']*)'|"(?P<dq_value>[^"]*)"|(?P<number>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?))
+    \s*(?:(?P<and>(?i:and))(?=\s)|$)
+    """,
+    re.VERBOSE,
+)
+
+
+class QueryError(ValueError):
+    """The query string cannot be understood; the message says why, for the user."""
+
+
+@dataclass(frozen=True)
+class Clause:
+    kind: Kind
+    key: str
+    op: str
+    value: str | float
+
+
+@dataclass(frozen=True)
+class Column:
+    """A chosen column: ``metrics.<key>``, ``params.<key>`` or an attribute."""
+
+    kind: Kind
+    key: str
+
+    @property
+    def token(self) -> str:
+        return f"{self.kind}.{self.key}"
+
+
+@dataclass(frozen=True)
+class SortKey:
+    column: Column
+    descending: bool
+
+    @property
+    def token(self) -> str:
+        return ("-" if self.descending else "") + self.column.token
+
+
+def parse_filter(text: str) -> list[Clause]:
+    """Parse a filter expression into clauses joined by AND."""
+    text = text.strip()
+    if not text:
+        return []
+    if len(text) > MAX_FILTER_LENGTH:
+        raise QueryError(f"The filter is longer than {MAX_FILTER_LENGTH} characters.")
+
+    clauses: list[Clause] = []
+    position = 0
+    while position < len(text):
+        match = _CLAUSE.match(text, position)
+        if match is None:
+            snippet = text[position : position + 40]
+            raise QueryError(
+                f"Cannot read the filter at “{snippet}”. Write clauses such as "
+                "metrics.accuracy > 0.9 or params.optimizer = 'adam', joined by and."
+            )
+        clauses.append(_clause(match))
+        position = match.end()
+        if match.group("and") is None and position < len(text):
+            raise QueryError("Join filter clauses with and.")
+        if match.group("and") is not None and position >= len(text):
+            raise QueryError("The filter ends with and; add a clause after it.")
+        if len(clauses) > MAX_CLAUSES:
+            raise QueryError(f"A filter has at most {MAX_CLAUSES} clauses.")
+    return clauses
+
+
+def _clause(match: re.Match[str]) -> Clause:
+    kind_name = match.group("kind").lower()
+    kind = KIND_ALIASES.get(kind_name)
+    if kind is None:
+        raise QueryError(
+            f"Unknown field group “{kind_name}”; use metrics, params, tags or attributes."
+        )
+    key = match.group("bq") or match.group("dq") or match.group("bare") or ""
+    op = match.group("op").upper()
+    number = match.group("number")
+    text_value = match.group("sq_value")
+    if text_value is None:
+        text_value = match.group("dq_value")
+
+    if kind == "metrics":
+        if number is None:
+            raise QueryError(f"metrics.{key} is compared with a number, not text.")
+        if op not in NUMBER_OPERATORS:
+            raise QueryError(f"metrics.{key} supports {', '.join(sorted(NUMBER_OPERATORS))}.")
+        value = float(number)
+        if not math.isfinite(value):
+            raise QueryError(f"metrics.{key} is compared with a finite number.")
+        return Clause(kind, key, op, value)
+
+    if kind == "attributes" and key not in ATTRIBUTES:
+        known = ", ".join(sorted(ATTRIBUTES))
+        raise QueryError(f"Unknown attribute “{key}”; known attributes are {known}.")
+    if op not in TEXT_OPERATORS:
+        raise QueryError(f"{kind}.{key} is text; compare it with =, !=, LIKE or ILIKE.")
+    value_text = text_value if text_value is not None else number
+    return Clause(kind, key, op, value_text or "")
+
+
+def _text_condition(alias: str, op: str, value: str) -> Q:
+    if op in {"=", "!="}:
+        condition = Q(**{alias: value})
+        return ~condition if op == "!=" else condition
+    # LIKE supports % at either end only, which covers contains/starts/ends-with.
+    core = value.strip("%")
+    if "%" in core:
+        raise QueryError("LIKE patterns may use % only at the start or the end.")
+    starts, ends = value.startswith("%"), value.endswith("%")
+    insensitive = "i" if op == "ILIKE" else ""
+    if starts and ends:
+        lookup = f"{insensitive}contains"
+    elif ends:
+        lookup = f"{insensitive}startswith"
+    elif starts:
+        lookup = f"{insensitive}endswith"
+    else:
+        lookup = "iexact" if insensitive else "exact"
+    return Q(**{f"{alias}__{lookup}": core})
+
+
+def apply_filters(runs: QuerySet[Run], clauses: list[Clause]) -> QuerySet[Run]:
+    """Narrow ``runs`` by every clause."""
+    for index, clause in enumerate(clauses):
+        if clause.kind == "metrics":
+            assert isinstance(clause.value, float)
+            matching = RunMetric.objects.filter(run=OuterRef("pk"), key=clause.key)
+            if clause.op == "!=":
+                matching = matching.filter(value__isnull=False).exclude(value=clause.value)
+            else:
+                matching = matching.filter(**{f"value__{_LOOKUPS[clause.op]}": clause.value})
+            runs = runs.filter(Exists(matching))
+            continue
+
+        assert isinstance(clause.value, str)
+        if clause.kind == "attributes":
+            alias = ATTRIBUTES[clause.key]
+        else:
+            alias = f"filter_{index}"
+            runs = runs.alias(**{alias: KeyTextTransform(clause.key, clause.kind)})
+        runs = runs.filter(_text_condition(alias, clause.op, clause.value))
+    return runs
+
+
+def parse_column(token: str) -> Column:
+    """Read ``metrics.<key>``, ``params.<key>`` or an attribute name."""
+    if token in ATTRIBUTES:
+        return Column("attributes", token)
+    kind_name, dot, key = token.partition(".")
+    kind = KIND_ALIASES.get(kind_name.lower())
+    if not dot or kind not in {"metrics", "params", "tags"} or not key:
+        raise QueryError(f"Unknown column “{token[:80]}”; use metrics.<key> or params.<key>.")
+    if len(key) > MAX_KEY_LENGTH:
+        raise QueryError(f"Column keys are at most {MAX_KEY_LENGTH} characters.")
+    assert kind is not None
+    return Column(kind, key)
+
+
+def parse_sort(token: str) -> SortKey:
+    """Read a sort token: a column, with a leading ``-`` for descending order."""
+    descending = token.startswith("-")
+    column = parse_column(token.removeprefix("-"))
+    if column.kind == "attributes" and column.key == "run_id":
+        raise QueryError("Sort by run id is not offered; sort by start time or name.")
+    return SortKey(column, descending)
+
+
+def apply_sort(runs: QuerySet[Run], sort: SortKey) -> QuerySet[Run]:
+    """Order ``runs`` by ``sort``; rows without a value come last either way."""
+    column = sort.column
+    expression: Any
+    if column.kind == "metrics":
+        # One LEFT JOIN on the metric of that key, so the database sorts and limits
+        # the page in a single query instead of one lookup per run.
+        runs = runs.annotate(
+            sort_metric=FilteredRelation("metrics", condition=Q(metrics__key=column.key))
+        )
+        expression = F("sort_metric__value")
+    elif column.kind == "attributes":
+        expression = F(ATTRIBUTES[column.key])
+    else:
+        runs = runs.alias(sort_value=KeyTextTransform(column.key, column.kind))
+        expression = F("sort_value")
+    primary: OrderBy = (
+        expression.desc(nulls_last=True) if sort.descending else expression.asc(nulls_last=True)
+    )
+    return runs.order_by(primary, "-pk" if sort.descending else "pk")

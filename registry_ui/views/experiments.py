@@ -1,0 +1,211 @@
+"""Experiments and the runs table of one experiment."""
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+
+from governance.models import Experiment, Run, RunMetric
+from registry_ui import access
+from registry_ui.formatting import metric_text
+from registry_ui.run_query import (
+    Column,
+    QueryError,
+    SortKey,
+    apply_filters,
+    apply_sort,
+    parse_column,
+    parse_filter,
+    parse_sort,
+)
+
+PAGE_SIZES = (25, 50, 100)
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE = 10_000
+MAX_COLUMNS = 30
+# Column choices come from the most recent runs: listing every key of a 100,000-run
+# experiment would cost more than the page itself.
+KEY_SAMPLE_RUNS = 300
+DEFAULT_KEY_COLUMNS = 6
+DEFAULT_SORT = SortKey(Column("attributes", "start_time"), descending=True)
+STATUSES = ("RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED")
+
+
+@dataclass(frozen=True)
+class ExperimentRow:
+    experiment: Experiment
+    run_count: int
+
+
+@dataclass(frozen=True)
+class Cell:
+    text: str
+    numeric: bool = False
+
+
+@dataclass(frozen=True)
+class RunRow:
+    run: Run
+    cells: list[Cell]
+
+
+@dataclass(frozen=True)
+class HeaderCell:
+    column: Column
+    label: str
+    sort_token: str
+    sorted_dir: str
+
+
+@access.role_required(*access.READERS)
+def experiment_list(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()[:200]
+    experiments = Experiment.objects.select_related("source").annotate(
+        run_count=Count("runs", filter=Q(runs__deleted_observed_at__isnull=True))
+    )
+    if query:
+        experiments = experiments.filter(name__icontains=query)
+    rows = [ExperimentRow(e, e.run_count) for e in experiments.order_by("name", "pk")[:500]]
+    return render(request, "registry_ui/experiment_list.html", {"rows": rows, "query": query})
+
+
+def _sample_keys(experiment: Experiment) -> tuple[list[str], list[str]]:
+    recent_ids = list(
+        Run.objects.filter(experiment=experiment)
+        .order_by("-start_time")
+        .values_list("pk", flat=True)[:KEY_SAMPLE_RUNS]
+    )
+    metric_keys = sorted(
+        set(
+            RunMetric.objects.filter(run_id__in=recent_ids).values_list("key", flat=True).distinct()
+        )
+    )
+    param_keys: set[str] = set()
+    for params in Run.objects.filter(pk__in=recent_ids).values_list("params", flat=True):
+        param_keys.update(params or {})
+    return metric_keys, sorted(param_keys)
+
+
+def _int_choice(raw: str, default: int, lowest: int, highest: int, name: str) -> int:
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError as error:
+        raise QueryError(f"{name} must be a whole number.") from error
+    if not lowest <= value <= highest:
+        raise QueryError(f"{name} must be between {lowest} and {highest}.")
+    return value
+
+
+def _header(column: Column, sort: SortKey) -> HeaderCell:
+    current = sort.column == column
+    next_token = column.token if current and sort.descending else "-" + column.token
+    direction = ("descending" if sort.descending else "ascending") if current else ""
+    label = column.key if column.kind != "attributes" else column.key.replace("_", " ")
+    return HeaderCell(column, label, next_token, direction)
+
+
+@access.role_required(*access.READERS)
+def run_list(request: HttpRequest, experiment_pk: int) -> HttpResponse:
+    experiment = get_object_or_404(Experiment.objects.select_related("source"), pk=experiment_pk)
+    metric_keys, param_keys = _sample_keys(experiment)
+    filter_text = request.GET.get("filter", "")
+    status = request.GET.get("status", "")
+    user = request.GET.get("user", "").strip()[:250]
+    context: dict[str, object] = {
+        "experiment": experiment,
+        "metric_keys": metric_keys,
+        "param_keys": param_keys,
+        "filter_text": filter_text,
+        "status": status,
+        "user_filter": user,
+        "statuses": STATUSES,
+        "page_sizes": PAGE_SIZES,
+    }
+
+    try:
+        clauses = parse_filter(filter_text)
+        if status and status not in STATUSES:
+            raise QueryError(f"Unknown status; choose one of {', '.join(STATUSES)}.")
+        raw_sort = request.GET.get("sort", "")
+        sort = parse_sort(raw_sort) if raw_sort else DEFAULT_SORT
+        tokens = request.GET.getlist("col")
+        if len(tokens) > MAX_COLUMNS:
+            raise QueryError(f"Choose at most {MAX_COLUMNS} columns.")
+        if tokens:
+            columns = [parse_column(token) for token in dict.fromkeys(tokens)]
+        else:
+            columns = [Column("metrics", k) for k in metric_keys[:DEFAULT_KEY_COLUMNS]]
+            columns += [Column("params", k) for k in param_keys[:DEFAULT_KEY_COLUMNS]]
+        page = _int_choice(request.GET.get("page", ""), 1, 1, MAX_PAGE, "The page")
+        size = _int_choice(request.GET.get("size", ""), DEFAULT_PAGE_SIZE, 1, 100, "Page size")
+    except QueryError as error:
+        context["error"] = str(error)
+        return render(request, "registry_ui/run_list.html", context, status=400)
+
+    runs = Run.objects.filter(experiment=experiment, deleted_observed_at__isnull=True)
+    if status:
+        runs = runs.filter(status=status)
+    if user:
+        runs = runs.filter(user_id=user)
+    runs = apply_sort(apply_filters(runs, clauses), sort)
+    # Fetch one row past the page to know whether a next page exists without a
+    # COUNT over the whole experiment.
+    offset = (page - 1) * size
+    fields = ["pk", "run_id", "name", "status", "user_id", "start_time", "params"]
+    if any(c.kind == "tags" for c in columns):
+        fields.append("tags")
+    fetched = list(runs.only(*fields)[offset : offset + size + 1])
+    has_next = len(fetched) > size
+    page_runs = fetched[:size]
+
+    metric_columns = [c.key for c in columns if c.kind == "metrics"]
+    values: dict[tuple[int, str], RunMetric] = {
+        (m.run_id, m.key): m
+        for m in RunMetric.objects.filter(
+            run_id__in=[r.pk for r in page_runs], key__in=metric_columns
+        ).only("run_id", "key", "value", "is_nan")
+    }
+    rows = [RunRow(r, [_cell(r, c, values) for c in columns]) for r in page_runs]
+
+    chosen = {c.token for c in columns}
+    context.update(
+        {
+            "rows": rows,
+            "columns": columns,
+            "chosen": chosen,
+            "headers": [_header(c, sort) for c in columns],
+            "attribute_headers": [
+                _header(Column("attributes", key), sort)
+                for key in ("run_name", "status", "user_id", "start_time")
+            ],
+            "sort": sort,
+            "page": page,
+            "size": size,
+            "has_next": has_next,
+            "has_previous": page > 1,
+            "offset": offset,
+            "query_without_page": _query_without(request, "page"),
+            "query_without_sort": _query_without(request, "sort", "page"),
+        }
+    )
+    return render(request, "registry_ui/run_list.html", context)
+
+
+def _cell(run: Run, column: Column, values: dict[tuple[int, str], RunMetric]) -> Cell:
+    if column.kind == "metrics":
+        found = values.get((run.pk, column.key))
+        if found is None:
+            return Cell("", numeric=True)
+        return Cell(metric_text(found.value, found.is_nan), numeric=True)
+    value = (getattr(run, column.kind) or {}).get(column.key)
+    return Cell("" if value is None else str(value))
+
+
+def _query_without(request: HttpRequest, *names: str) -> str:
+    query = request.GET.copy()
+    for name in names:
+        query.pop(name, None)
+    return query.urlencode()

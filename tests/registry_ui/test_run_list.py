@@ -1,0 +1,134 @@
+"""The runs table: sorting, filtering, columns and pages, all on the server."""
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+
+from governance.models import Experiment
+from tests.registry_ui import mirror_data
+from tests.registry_ui.conftest import client_for
+
+
+def url(experiment: Experiment) -> str:
+    return f"/experiments/{experiment.pk}/runs/"
+
+
+@pytest.fixture
+def experiment(db: None) -> Experiment:
+    exp = mirror_data.experiment("churn")
+    mirror_data.run(
+        exp, "low", {"accuracy": 0.7, "loss": 0.5}, {"optimizer": "sgd"}, user_id="dana"
+    )
+    mirror_data.run(exp, "high", {"accuracy": 0.95}, {"optimizer": "adam"}, user_id="derek")
+    mirror_data.run(exp, "mid", {"accuracy": 0.85}, {"optimizer": "adam"}, user_id="dana")
+    mirror_data.run(exp, "nan", {"accuracy": float("nan")}, {"optimizer": "lbfgs"}, status="FAILED")
+    mirror_data.run(exp, "none", {}, {})
+    return exp
+
+
+def names(response: object) -> list[str]:
+    return [row.run.name for row in response.context["rows"]]  # type: ignore[attr-defined]
+
+
+def test_it_sorts_by_a_metric_with_missing_values_last(
+    reader: Client, experiment: Experiment
+) -> None:
+    response = reader.get(url(experiment), {"sort": "-metrics.accuracy"})
+
+    assert response.status_code == 200
+    assert names(response)[:3] == ["high", "mid", "low"]
+    assert set(names(response)[3:]) == {"nan", "none"}
+
+
+def test_it_sorts_by_a_metric_ascending(reader: Client, experiment: Experiment) -> None:
+    response = reader.get(url(experiment), {"sort": "metrics.accuracy"})
+
+    assert names(response)[:3] == ["low", "mid", "high"]
+
+
+def test_it_sorts_by_a_param(reader: Client, experiment: Experiment) -> None:
+    response = reader.get(url(experiment), {"sort": "params.optimizer"})
+
+    assert [row.run.params.get("optimizer") for row in response.context["rows"]] == [
+        "adam",
+        "adam",
+        "lbfgs",
+        "sgd",
+        None,
+    ]
+
+
+def test_it_filters_by_metric_comparison_and_param(reader: Client, experiment: Experiment) -> None:
+    response = reader.get(
+        url(experiment), {"filter": "metrics.accuracy > 0.8 and params.optimizer = 'adam'"}
+    )
+
+    assert sorted(names(response)) == ["high", "mid"]
+
+
+def test_it_filters_by_status_and_user(reader: Client, experiment: Experiment) -> None:
+    assert names(reader.get(url(experiment), {"status": "FAILED"})) == ["nan"]
+    assert sorted(names(reader.get(url(experiment), {"user": "dana"}))) == ["low", "mid"]
+
+
+def test_it_filters_by_tag(reader: Client, experiment: Experiment) -> None:
+    mirror_data.run(experiment, "tagged", tags={"team": "risk"})
+
+    response = reader.get(url(experiment), {"filter": 'tags.team = "risk"'})
+
+    assert names(response) == ["tagged"]
+
+
+def test_it_shows_chosen_columns_and_nan(reader: Client, experiment: Experiment) -> None:
+    response = reader.get(
+        url(experiment), {"col": ["metrics.accuracy"], "sort": "-metrics.accuracy"}
+    )
+
+    assert [c.token for c in response.context["columns"]] == ["metrics.accuracy"]
+    texts = [row.cells[0].text for row in response.context["rows"]]
+    assert texts[:3] == ["0.95", "0.85", "0.7"]
+    assert "NaN" in texts
+
+
+def test_it_pages_without_counting(reader: Client, experiment: Experiment) -> None:
+    first = reader.get(url(experiment), {"size": "2", "sort": "-metrics.accuracy"})
+    second = reader.get(url(experiment), {"size": "2", "page": "2", "sort": "-metrics.accuracy"})
+
+    assert names(first) == ["high", "mid"]
+    assert first.context["has_next"] is True
+    assert names(second)[0] == "low"
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"sort": "password"}, "Unknown column"),
+        ({"sort": "metrics."}, "Unknown column"),
+        ({"filter": "metrics.accuracy > 'high'"}, "compared with a number"),
+        ({"filter": "accuracy > 0.9"}, "Cannot read the filter"),
+        ({"filter": "metrics.accuracy > 0.9; DROP TABLE governance_run"}, "Cannot read the filter"),
+        ({"filter": "params.lr > 0.1"}, "is text"),
+        ({"filter": "attributes.password = 'x'"}, "Unknown attribute"),
+        ({"status": "EXPLODED"}, "Unknown status"),
+        ({"page": "0"}, "between 1 and"),
+        ({"page": "two"}, "whole number"),
+    ],
+)
+def test_it_rejects_bad_input_with_400(
+    reader: Client, experiment: Experiment, params: dict[str, str], message: str
+) -> None:
+    response = reader.get(url(experiment), params)
+
+    assert response.status_code == 400
+    assert message in response.context["error"]
+
+
+def test_it_sends_anonymous_visitors_to_login(client: Client, experiment: Experiment) -> None:
+    response = client.get(url(experiment))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_it_refuses_a_user_without_role(nobody: User, experiment: Experiment) -> None:
+    assert client_for(nobody).get(url(experiment)).status_code == 403
