@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from governance.models import (
     ApiToken,
     Experiment,
+    MlflowSource,
     ModelVersion,
     RegisteredModel,
     Run,
@@ -23,6 +24,25 @@ RUN_STATUSES = ["RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED"]
 LIFECYCLE_STAGES = ["active", "deleted"]
 MAX_KEY_LENGTH = 250
 MAX_ORDER_TERMS = 5
+
+
+def _is_true(value: str) -> bool:
+    return value == "true"
+
+
+def strict_boolean(**kwargs: Any) -> django_filters.TypedChoiceFilter:
+    """A boolean query parameter that accepts only ``true`` or ``false`` (else 400)."""
+    return django_filters.TypedChoiceFilter(
+        choices=[("true", "true"), ("false", "false")], coerce=_is_true, **kwargs
+    )
+
+
+class SourceFilter(django_filters.FilterSet):
+    enabled = strict_boolean()
+
+    class Meta:
+        model = MlflowSource
+        fields = ["name"]
 
 
 class ExperimentFilter(django_filters.FilterSet):
@@ -79,9 +99,7 @@ class RegisteredModelFilter(django_filters.FilterSet):
     source = django_filters.CharFilter(field_name="source__name", help_text="Source name.")
     name = django_filters.CharFilter(help_text="Exact model name.")
     name_contains = django_filters.CharFilter(field_name="name", lookup_expr="icontains")
-    deleted = django_filters.BooleanFilter(
-        field_name="deleted_observed_at", lookup_expr="isnull", exclude=True
-    )
+    deleted = strict_boolean(field_name="deleted_observed_at", lookup_expr="isnull", exclude=True)
 
     class Meta:
         model = RegisteredModel
@@ -105,7 +123,7 @@ class ModelVersionFilter(django_filters.FilterSet):
 
 class ApiTokenFilter(django_filters.FilterSet):
     user = django_filters.CharFilter(field_name="user__username", help_text="Owner's username.")
-    active = django_filters.BooleanFilter(field_name="revoked_at", lookup_expr="isnull")
+    active = strict_boolean(field_name="revoked_at", lookup_expr="isnull")
 
     class Meta:
         model = ApiToken

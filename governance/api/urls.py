@@ -1,6 +1,7 @@
 """URLs of the REST API: version 1 under ``/api/v1/``, the schema and its docs."""
 
 from django.urls import include, path, re_path
+from django.views.decorators.csrf import ensure_csrf_cookie
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
@@ -28,8 +29,11 @@ urlpatterns = [
     ),
     path(
         "docs/",
-        SpectacularSwaggerSplitView.as_view(
-            url_name="api:schema", permission_classes=[HasGovernanceRole]
+        # The page sets the CSRF cookie its "Try it out" requests send back.
+        ensure_csrf_cookie(
+            SpectacularSwaggerSplitView.as_view(
+                url_name="api:schema", permission_classes=[HasGovernanceRole]
+            )
         ),
         name="docs",
     ),

@@ -5,6 +5,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -26,6 +27,7 @@ class SourceViewSet(GovernedReadOnlyViewSet[MlflowSource]):
     """MLflow sources with the state of their sync."""
 
     queryset = MlflowSource.objects.order_by("name")
+    filterset_class = filters.SourceFilter
 
     def get_serializer_class(self) -> type[serializers.BaseSerializer[MlflowSource]]:
         if self.action == "retrieve":
@@ -80,6 +82,8 @@ class RunViewSet(GovernedReadOnlyViewSet[Run]):
         points = MetricHistory.objects.filter(run=run).order_by("key", "step", "timestamp_ms")
         key = request.query_params.get("key")
         if key is not None:
+            if not key or len(key) > filters.MAX_KEY_LENGTH:
+                raise ValidationError({"key": ["Give a metric key of 1 to 250 characters."]})
             points = points.filter(key=key)
         paginator = ApiPagination()
         page = paginator.paginate_queryset(points, request, view=self)
