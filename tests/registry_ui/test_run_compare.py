@@ -51,9 +51,9 @@ def test_it_rejects_too_few_or_too_many_runs(reader: Client, count: int) -> None
 
 
 def test_it_rejects_unknown_runs_and_metrics(reader: Client, runs: list[Run]) -> None:
-    unknown = reader.get(URL, {"run": [runs[0].pk, 999999]})
-    not_a_number = reader.get(URL, {"run": [runs[0].pk, "x"]})
-    bad_metric = reader.get(URL, {"run": [r.pk for r in runs], "metric": "nope"})
+    unknown = reader.get(URL, {"run": [str(runs[0].pk), "999999"]})
+    not_a_number = reader.get(URL, {"run": [str(runs[0].pk), "x"]})
+    bad_metric = reader.get(URL, [("run", runs[0].pk), ("run", runs[1].pk), ("metric", "nope")])
 
     assert unknown.status_code == 400
     assert "No run has the number 999999." in unknown.content.decode()
