@@ -1,5 +1,6 @@
 """Django settings, read from the environment (see the README's configuration table)."""
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -182,6 +183,10 @@ if env_str("MLFLOW_TRACKING_URI"):
     MLFLOW_SOURCES["default"] = env_str("MLFLOW_TRACKING_URI")
 MLFLOW_SOURCES.update(env_mapping("MLFLOW_SOURCES"))
 MLFLOW_REQUEST_TIMEOUT = env_int("MLFLOW_REQUEST_TIMEOUT", 30, minimum=1)
+# MLflow's client reports usage from a background thread that rewrites os.environ,
+# racing threads that read it (seen as KeyError in requests); a dashboard has no use
+# for it. Set before anything imports mlflow.
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 MLFLOW_WEBHOOK_MAX_AGE_SECONDS = env_int("MLFLOW_WEBHOOK_MAX_AGE_SECONDS", 300, minimum=1)
 SYNC_PAGE_SIZE = env_int("SYNC_PAGE_SIZE", 1000, minimum=1)
 SYNC_READERS = env_int("SYNC_READERS", 4, minimum=1)
