@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from registry_ui.views import experiments, home, runs
+from registry_ui.views import experiments, home, models, runs
 
 app_name = "registry_ui"
 urlpatterns = [
@@ -11,4 +11,6 @@ urlpatterns = [
     path("experiments/<int:experiment_pk>/runs/", experiments.run_list, name="run_list"),
     path("runs/compare/", runs.run_compare, name="run_compare"),
     path("runs/<int:pk>/", runs.run_detail, name="run_detail"),
+    path("models/", models.model_inventory, name="model_inventory"),
+    path("models/versions/<int:pk>/", models.model_version_detail, name="model_version_detail"),
 ]

@@ -107,7 +107,7 @@ def version(
         registered_model=model,
         version=number,
         training_run=training_run,
-        run_id=training_run.run_id if training_run else "",
+        run_id=fields.pop("run_id", training_run.run_id if training_run else ""),
         content_hash="x",
         **fields,
     )

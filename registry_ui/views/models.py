@@ -1,0 +1,153 @@
+"""The model inventory and one model version with its lineage."""
+
+from dataclasses import dataclass
+
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+
+from governance import permissions
+from governance.models import (
+    LedgerEntry,
+    LoggedModel,
+    ModelVersion,
+    RegisteredModel,
+    TransitionRequest,
+)
+from registry_ui import access
+from registry_ui.links import optional_url
+from registry_ui.signatures import signature_tables
+
+UNAPPROVED_ACTION = "mlflow.unapproved_change"
+NO_STAGE = "None"
+
+
+@dataclass(frozen=True)
+class Holding:
+    label: str
+    version: ModelVersion | None
+    number: str
+
+
+@dataclass(frozen=True)
+class InventoryRow:
+    model: RegisteredModel
+    holdings: list[Holding]
+
+
+def _ledger_of_model() -> Q:
+    return Q(source_name=OuterRef("source__name"), model_name=OuterRef("name"))
+
+
+def _count(queryset: Subquery) -> Coalesce:
+    return Coalesce(queryset, 0, output_field=IntegerField())
+
+
+@access.role_required(*access.READERS)
+def model_inventory(request: HttpRequest) -> HttpResponse:
+    ledger = LedgerEntry.objects.filter(_ledger_of_model())
+    latest = ledger.order_by("-seq")
+    unapproved = (
+        ledger.filter(action=UNAPPROVED_ACTION)
+        .order_by()
+        .values("model_name")
+        .annotate(total=Count("pk"))
+        .values("total")
+    )
+    staged = (
+        ModelVersion.objects.filter(deleted_observed_at__isnull=True)
+        .exclude(stage=NO_STAGE)
+        .only("pk", "version", "stage", "registered_model_id")
+        .order_by("stage", "-version")
+    )
+    models = (
+        RegisteredModel.objects.select_related("source")
+        .annotate(
+            version_count=Count("versions", distinct=True),
+            open_requests=Count(
+                "requests",
+                filter=Q(requests__status=TransitionRequest.Status.PENDING),
+                distinct=True,
+            ),
+            last_change_at=Subquery(latest.values("recorded_at")[:1]),
+            last_change_action=Subquery(latest.values("action")[:1]),
+            unapproved_count=_count(Subquery(unapproved)),
+        )
+        .prefetch_related(Prefetch("versions", queryset=staged, to_attr="staged_versions"))
+        .order_by("name", "pk")
+    )
+
+    models_list = list(models)
+    alias_numbers = {
+        number
+        for model in models_list
+        for number in (_as_int(n) for n in (model.aliases or {}).values())
+        if number is not None
+    }
+    alias_versions = {
+        (v.registered_model_id, v.version): v
+        for v in ModelVersion.objects.filter(
+            registered_model__in=models_list, version__in=alias_numbers
+        ).only("pk", "version", "registered_model_id")
+    }
+    rows = []
+    for model in models_list:
+        holdings = [Holding(f"stage {v.stage}", v, str(v.version)) for v in model.staged_versions]
+        for alias, number in sorted((model.aliases or {}).items()):
+            found = alias_versions.get((model.pk, _as_int(number) or 0))
+            holdings.append(Holding(f"@{alias}", found, str(number)))
+        rows.append(InventoryRow(model, holdings))
+    return render(request, "registry_ui/model_inventory.html", {"rows": rows})
+
+
+def _as_int(value: object) -> int | None:
+    try:
+        return int(str(value))
+    except ValueError:
+        return None
+
+
+@access.role_required(*access.READERS)
+def model_version_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    version = get_object_or_404(
+        ModelVersion.objects.select_related("registered_model__source", "training_run__experiment"),
+        pk=pk,
+    )
+    model = version.registered_model
+    run = version.training_run
+    logged_model = (
+        LoggedModel.objects.filter(source=model.source, model_id=version.logged_model_id).first()
+        if version.logged_model_id
+        else None
+    )
+    signature = version.signature or (logged_model.signature if logged_model else None)
+    aliases = sorted(a for a, n in (model.aliases or {}).items() if str(n) == str(version.version))
+    may_request = bool(permissions.can_request(request.user, version))
+
+    context = {
+        "version": version,
+        "model": model,
+        "run": run,
+        "experiment": run.experiment if run else None,
+        "datasets": list(run.dataset_inputs.order_by("name", "context")) if run else [],
+        "metrics": list(run.metrics.order_by("key")) if run else [],
+        "logged_model": logged_model,
+        "signature": signature_tables(signature),
+        "aliases": aliases,
+        "open_requests": list(
+            version.requests.filter(status=TransitionRequest.Status.PENDING).select_related(
+                "requested_by"
+            )
+        ),
+        "request_url": optional_url("registry_ui:request_transition", version.pk)
+        if may_request
+        else "",
+        "timeline_url": optional_url("registry_ui:version_timeline", version.pk),
+        "other_versions": list(
+            model.versions.exclude(pk=version.pk)
+            .only("pk", "version", "stage")
+            .order_by("-version")[:50]
+        ),
+    }
+    return render(request, "registry_ui/model_version_detail.html", context)

@@ -1,0 +1,73 @@
+"""The model inventory: holders, last change, open requests, unapproved changes."""
+
+import pytest
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.test import Client
+
+from governance import ledger
+from governance.ledger import EntryDraft
+from tests.registry_ui import mirror_data
+from tests.registry_ui.conftest import client_for
+
+pytestmark = pytest.mark.django_db
+URL = "/models/"
+
+
+def _record(action: str, model_name: str) -> None:
+    with transaction.atomic():
+        ledger.append(
+            EntryDraft(
+                action=action,
+                object_type="registered_model",
+                precision="observed",
+                source_name="default",
+                model_name=model_name,
+            )
+        )
+
+
+def test_it_lists_holders_requests_and_unapproved_changes(reader: Client, dana: User) -> None:
+    model = mirror_data.registered_model(
+        "credit<i>", risk_tier="high", aliases={"champion": "3", "challenger": 4}
+    )
+    mirror_data.version(model, 2, stage="Archived")
+    v3 = mirror_data.version(model, 3, stage="Production")
+    v4 = mirror_data.version(model, 4)
+    mirror_data.transition_request(v4, dana, target="Staging")
+    _record("mlflow.unapproved_change", "credit<i>")
+    _record("mlflow.alias_set", "credit<i>")
+    mirror_data.registered_model("quiet")
+
+    response = reader.get(URL)
+
+    assert response.status_code == 200
+    rows = {row.model.name: row for row in response.context["rows"]}
+    credit = rows["credit<i>"]
+    labels = [(h.label, h.number, h.version.pk if h.version else None) for h in credit.holdings]
+    assert ("stage Production", "3", v3.pk) in labels
+    assert ("@champion", "3", v3.pk) in labels
+    assert ("@challenger", "4", v4.pk) in labels
+    assert credit.model.open_requests == 1
+    assert credit.model.unapproved_count == 1
+    assert credit.model.last_change_action == "mlflow.alias_set"
+    assert credit.model.version_count == 3
+    assert rows["quiet"].model.unapproved_count == 0
+    body = response.content.decode()
+    assert "credit&lt;i&gt;" in body
+    assert f'href="/models/versions/{v3.pk}/"' in body
+
+
+def test_it_sends_anonymous_visitors_to_login(client: Client) -> None:
+    response = client.get(URL)
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_it_refuses_a_user_without_role(nobody: User) -> None:
+    assert client_for(nobody).get(URL).status_code == 403
+
+
+def test_it_ignores_unknown_query_parameters(reader: Client) -> None:
+    assert reader.get(URL, {"sort": "'; DROP TABLE x"}).status_code == 200
