@@ -9,17 +9,19 @@ transition of this version?) go to that module's ``can_*`` functions directly.
 
 from collections.abc import Callable, Iterable
 from functools import wraps
-from typing import Concatenate, ParamSpec, cast
+from typing import Concatenate, ParamSpec, TypeVar, cast
 
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 
 from governance import permissions
 
 P = ParamSpec("P")
-View = Callable[Concatenate[HttpRequest, P], HttpResponse]
+R = TypeVar("R", bound=HttpResponseBase)
+View = Callable[Concatenate[HttpRequest, P], R]
 
 DATA_SCIENTIST = permissions.DATA_SCIENTIST
 GOVERNANCE_OFFICER = permissions.GOVERNANCE_OFFICER
@@ -40,19 +42,19 @@ def has_role(user: AbstractBaseUser | AnonymousUser, roles: Iterable[str]) -> bo
     return not user_roles(user).isdisjoint(roles)
 
 
-def role_required(*roles: str) -> Callable[[View[P]], View[P]]:
+def role_required(*roles: str) -> Callable[[View[P, R]], View[P, R]]:
     """Require a signed-in user holding one of ``roles``; others get 403."""
     unknown = set(roles) - ALL_ROLES
     if not roles or unknown:
         raise ValueError(f"role_required needs known roles, got {sorted(roles)}")
 
-    def decorate(view: View[P]) -> View[P]:
+    def decorate(view: View[P, R]) -> View[P, R]:
         @wraps(view)
-        def checked(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+        def checked(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> R:
             if not has_role(request.user, roles):
                 raise PermissionDenied("This page needs one of the roles: " + ", ".join(roles))
             return view(request, *args, **kwargs)
 
-        return cast(View[P], login_required(checked))
+        return cast(View[P, R], login_required(checked))
 
     return decorate

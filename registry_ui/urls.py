@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from registry_ui.views import experiments, home, models, runs
+from registry_ui.views import experiments, home, models, reports, runs
 
 app_name = "registry_ui"
 urlpatterns = [
@@ -13,4 +13,7 @@ urlpatterns = [
     path("runs/<int:pk>/", runs.run_detail, name="run_detail"),
     path("models/", models.model_inventory, name="model_inventory"),
     path("models/versions/<int:pk>/", models.model_version_detail, name="model_version_detail"),
+    path("reports/", reports.report_index, name="report_index"),
+    path("reports/dataset-models/", reports.report_dataset_models, name="report_dataset_models"),
+    path("reports/production-data/", reports.report_production_data, name="report_production_data"),
 ]

@@ -1,0 +1,209 @@
+"""Reports for auditors: lineage from data to models, and use of production data."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Q
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Lower
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import render
+
+from governance.models import DatasetInput, ModelVersion, Run
+from registry_ui import access
+from registry_ui.csv_export import csv_response
+from registry_ui.formatting import time_text
+
+MAX_QUERY_LENGTH = 500
+PAGE_ROW_LIMIT = 1000
+PRODUCTION_CONTEXT = "production"
+# Tag values that say "no" although the tag is present.
+FALSE_TAG_VALUES = ("", "false", "0", "no", "off")
+
+
+@access.role_required(*access.READERS)
+def report_index(request: HttpRequest) -> HttpResponse:
+    return render(
+        request, "registry_ui/report_index.html", {"production_tag": settings.PRODUCTION_DATA_TAG}
+    )
+
+
+def _wants_csv(request: HttpRequest) -> bool | None:
+    """Say whether CSV was asked for; None when the format is not one offered."""
+    chosen = request.GET.get("format", "html")
+    if chosen not in {"html", "csv"}:
+        return None
+    return chosen == "csv"
+
+
+@dataclass(frozen=True)
+class DatasetModelRow:
+    version: ModelVersion
+    dataset: DatasetInput
+
+
+DATASET_HEADER = (
+    "model",
+    "version",
+    "stage",
+    "aliases",
+    "risk tier",
+    "training run id",
+    "run name",
+    "dataset name",
+    "dataset digest",
+    "dataset context",
+)
+
+
+def _dataset_rows(term: str) -> Iterator[DatasetModelRow]:
+    matches = Q(name=term) | Q(digest=term)
+    versions = (
+        ModelVersion.objects.filter(
+            Q(training_run__dataset_inputs__name=term)
+            | Q(training_run__dataset_inputs__digest=term)
+        )
+        .select_related("registered_model", "training_run")
+        .distinct()
+        .order_by("registered_model__name", "version")
+    )
+    for version in versions.iterator(chunk_size=500):
+        assert version.training_run is not None
+        for dataset in version.training_run.dataset_inputs.filter(matches).order_by("name"):
+            yield DatasetModelRow(version, dataset)
+
+
+def _aliases_of(version: ModelVersion) -> str:
+    aliases = version.registered_model.aliases or {}
+    return " ".join(f"@{a}" for a, n in sorted(aliases.items()) if str(n) == str(version.version))
+
+
+@access.role_required(*access.READERS)
+def report_dataset_models(request: HttpRequest) -> HttpResponseBase:
+    term = request.GET.get("dataset", "").strip()
+    wants_csv = _wants_csv(request)
+    context: dict[str, object] = {"term": term}
+    if wants_csv is None or len(term) > MAX_QUERY_LENGTH:
+        context["error"] = (
+            "Choose HTML or CSV."
+            if wants_csv is None
+            else f"A dataset name or digest has at most {MAX_QUERY_LENGTH} characters."
+        )
+        return render(request, "registry_ui/report_dataset_models.html", context, status=400)
+    if not term:
+        return render(request, "registry_ui/report_dataset_models.html", context)
+
+    if wants_csv:
+        return csv_response(
+            "models-trained-on-dataset.csv",
+            DATASET_HEADER,
+            (
+                (
+                    row.version.registered_model.name,
+                    row.version.version,
+                    row.version.stage,
+                    _aliases_of(row.version),
+                    row.version.registered_model.risk_tier,
+                    row.version.run_id,
+                    row.version.training_run.name if row.version.training_run else "",
+                    row.dataset.name,
+                    row.dataset.digest,
+                    row.dataset.context,
+                )
+                for row in _dataset_rows(term)
+            ),
+        )
+    rows = []
+    for row in _dataset_rows(term):
+        rows.append((row, _aliases_of(row.version)))
+        if len(rows) > PAGE_ROW_LIMIT:
+            break
+    context.update(
+        {
+            "rows": rows[:PAGE_ROW_LIMIT],
+            "truncated": len(rows) > PAGE_ROW_LIMIT,
+            "limit": PAGE_ROW_LIMIT,
+        }
+    )
+    return render(request, "registry_ui/report_dataset_models.html", context)
+
+
+@dataclass(frozen=True)
+class ProductionDataRow:
+    run: Run
+    reasons: list[str]
+    versions: list[ModelVersion]
+
+
+PRODUCTION_HEADER = (
+    "experiment",
+    "run id",
+    "run name",
+    "user",
+    "started (UTC)",
+    "why it counts",
+    "registered versions",
+)
+
+
+def _production_rows() -> Iterator[ProductionDataRow]:
+    tag = settings.PRODUCTION_DATA_TAG
+    tagged = Q(tags__has_key=tag) & ~Q(tag_value__in=FALSE_TAG_VALUES)
+    runs = (
+        Run.objects.alias(tag_value=Lower(KeyTextTransform(tag, "tags")))
+        .filter(tagged | Q(dataset_inputs__context__iexact=PRODUCTION_CONTEXT))
+        .select_related("experiment")
+        .distinct()
+        .order_by("-start_time", "pk")
+    )
+    for run in runs.iterator(chunk_size=500):
+        reasons = [
+            f"dataset {d.name} ({d.digest}) used as {d.context}"
+            for d in run.dataset_inputs.filter(context__iexact=PRODUCTION_CONTEXT).order_by("name")
+        ]
+        value = (run.tags or {}).get(tag)
+        if value is not None and str(value).lower() not in FALSE_TAG_VALUES:
+            reasons.append(f"tag {tag} = {value}")
+        versions = list(run.model_versions.select_related("registered_model").order_by("version"))
+        yield ProductionDataRow(run, reasons, versions)
+
+
+@access.role_required(*access.READERS)
+def report_production_data(request: HttpRequest) -> HttpResponseBase:
+    wants_csv = _wants_csv(request)
+    context: dict[str, object] = {"production_tag": settings.PRODUCTION_DATA_TAG}
+    if wants_csv is None:
+        context["error"] = "Choose HTML or CSV."
+        return render(request, "registry_ui/report_production_data.html", context, status=400)
+
+    if wants_csv:
+        return csv_response(
+            "runs-on-production-data.csv",
+            PRODUCTION_HEADER,
+            (
+                (
+                    row.run.experiment.name,
+                    row.run.run_id,
+                    row.run.name,
+                    row.run.user_id,
+                    time_text(row.run.start_time),
+                    "; ".join(row.reasons),
+                    " ".join(f"{v.registered_model.name} v{v.version}" for v in row.versions),
+                )
+                for row in _production_rows()
+            ),
+        )
+    rows = []
+    for row in _production_rows():
+        rows.append(row)
+        if len(rows) > PAGE_ROW_LIMIT:
+            break
+    context.update(
+        {
+            "rows": rows[:PAGE_ROW_LIMIT],
+            "truncated": len(rows) > PAGE_ROW_LIMIT,
+            "limit": PAGE_ROW_LIMIT,
+        }
+    )
+    return render(request, "registry_ui/report_production_data.html", context)
