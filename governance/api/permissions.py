@@ -21,11 +21,22 @@ class HasGovernanceRole(BasePermission):
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         if not request.user or not request.user.is_authenticated:
-            # Unauthenticated callers fall through to DRF's 401.
+            # Unauthenticated callers fall through to DRF's 401, once counted.
+            _count_refused_call(request, view)
             return False
         verdict = can_view(request.user)
         self.message = sentence(verdict.reason)
+        if not verdict.allowed:
+            _count_refused_call(request, view)
         return verdict.allowed
+
+
+def _count_refused_call(request: Request, view: APIView) -> None:
+    # DRF checks throttles only after permissions, so refused callers would never be
+    # throttled; they are counted here against the same rates, and get 429 when over.
+    for throttle in view.get_throttles():
+        if not throttle.allow_request(request, view):
+            view.throttled(request, throttle.wait() or 1.0)
 
 
 def can_manage_token_of(user: AbstractBaseUser | AnonymousUser, owner: AbstractBaseUser) -> Verdict:

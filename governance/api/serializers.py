@@ -413,7 +413,7 @@ class UserRefField(serializers.SlugRelatedField):  # type: ignore[type-arg]
 class ApiTokenSerializer(serializers.ModelSerializer[ApiToken]):
     user = UserRefField(read_only=True)
     created_by = UserRefField(read_only=True)
-    revoked_by = UserRefField(read_only=True)
+    revoked_by = UserRefField(read_only=True, allow_null=True)
     active = serializers.BooleanField(source="is_active", read_only=True)
 
     class Meta:
