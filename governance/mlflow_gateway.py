@@ -7,7 +7,11 @@ turns them into aware UTC datetimes.
 
 import json
 import logging
+import math
 import os
+import re
+import sys
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -110,6 +114,7 @@ class RemoteLoggedModel:
     params: dict[str, str]
     tags: dict[str, str]
     creation_time_ms: int | None
+    last_updated_time_ms: int | None = None
 
 
 @dataclass(frozen=True)
@@ -144,6 +149,21 @@ class RemoteModelVersion:
     user_id: str
     creation_time_ms: int | None
     last_updated_time_ms: int | None
+
+
+def _metric(m: Any) -> RemoteMetric:
+    value = float(m.value)
+    # MLflow's SQL stores keep an infinity as the largest finite double; give it back.
+    if abs(value) == sys.float_info.max:
+        value = math.copysign(math.inf, value)
+    return RemoteMetric(m.key, value, int(m.step or 0), int(m.timestamp or 0))
+
+
+def _model_id_in(source: str) -> str:
+    # Version searches over REST leave model_id empty; a version made from a logged
+    # model still names it in its source, as models:/m-<id>.
+    match = re.fullmatch(r"models:/(m-[0-9a-f]{32})/?", source)
+    return match.group(1) if match else ""
 
 
 def _translate(exc: Exception) -> Exception:
@@ -246,26 +266,25 @@ class MlflowGateway:
             lifecycle_stage=info.lifecycle_stage or "",
             artifact_uri=info.artifact_uri or "",
             params=dict(data.params),
-            metrics=tuple(
-                RemoteMetric(m.key, float(m.value), int(m.step or 0), int(m.timestamp or 0))
-                for m in data._metric_objs
-            ),
+            metrics=tuple(_metric(m) for m in data._metric_objs),
             tags=dict(data.tags),
             datasets=datasets,
             logged_model_ids=tuple(o.model_id for o in outputs),
         )
 
     def metric_history(self, run_id: str, key: str) -> list[RemoteMetric]:
-        return [
-            RemoteMetric(m.key, float(m.value), int(m.step or 0), int(m.timestamp or 0))
-            for m in self._call("get_metric_history", run_id, key)
-        ]
+        return [_metric(m) for m in self._call("get_metric_history", run_id, key)]
 
-    def iter_logged_models(self, experiment_ids: list[str]) -> Iterator[RemoteLoggedModel]:
+    def iter_logged_models(
+        self, experiment_ids: list[str], filter_string: str = ""
+    ) -> Iterator[RemoteLoggedModel]:
         if not experiment_ids:
             return
         for page in self._paged(
-            "search_logged_models", experiment_ids=experiment_ids, max_results=100
+            "search_logged_models",
+            experiment_ids=experiment_ids,
+            filter_string=filter_string or None,
+            max_results=100,
         ):
             for lm in page:
                 yield RemoteLoggedModel(
@@ -279,7 +298,12 @@ class MlflowGateway:
                     params=dict(lm.params or {}),
                     tags=_tags(lm.tags),
                     creation_time_ms=lm.creation_timestamp,
+                    last_updated_time_ms=lm.last_updated_timestamp,
                 )
+
+    def logged_model_location(self, model_id: str) -> str:
+        """Return where a logged model's artifacts (its MLmodel file) live."""
+        return str(self._call("get_logged_model", model_id).artifact_location or "")
 
     def model_metadata(self, model_uri: str) -> ModelMetadata:
         """Read flavors and signature from the MLmodel file behind ``model_uri``."""
@@ -287,10 +311,14 @@ class MlflowGateway:
         from mlflow.models import Model
 
         try:
-            path = download_artifacts(
-                artifact_uri=model_uri.rstrip("/") + "/MLmodel", tracking_uri=self.tracking_uri
-            )
-            model = Model.load(path)
+            with tempfile.TemporaryDirectory(prefix="mlmodel-") as folder:
+                path = download_artifacts(
+                    artifact_uri=model_uri.rstrip("/") + "/MLmodel",
+                    dst_path=folder,
+                    tracking_uri=self.tracking_uri,
+                    registry_uri=self.tracking_uri,
+                )
+                model = Model.load(path)
         except Exception as exc:
             raise _translate(exc) from exc
         signature = model.signature.to_dict() if model.signature else None
@@ -322,7 +350,7 @@ class MlflowGateway:
             version=int(mv.version),
             source=mv.source or "",
             run_id=mv.run_id or "",
-            model_id=getattr(mv, "model_id", None) or "",
+            model_id=getattr(mv, "model_id", None) or _model_id_in(mv.source or ""),
             status=str(mv.status or ""),
             stage=mv.current_stage or "None",
             description=mv.description or "",
@@ -341,17 +369,34 @@ class MlflowGateway:
         return self._registered_model(self._call("get_registered_model", name))
 
     def iter_model_versions(
-        self, filter_string: str = "", order_by: list[str] | None = None
+        self,
+        filter_string: str = "",
+        order_by: list[str] | None = None,
+        page_size: int = 1000,
     ) -> Iterator[RemoteModelVersion]:
         """Yield versions; MLflow's search does not fill in aliases."""
         for page in self._paged(
             "search_model_versions",
             filter_string=filter_string or None,
-            max_results=1000,
+            max_results=page_size,
             order_by=order_by,
         ):
             for mv in page:
                 yield self._model_version(mv)
+
+    def versions_of(self, name: str) -> list[RemoteModelVersion] | None:
+        """Return every live version of one model, or None if its name cannot be quoted.
+
+        MLflow's filter grammar has no escape character: a name holding both kinds of
+        quote cannot be written in a filter, and the caller must scan all versions.
+        """
+        if "'" not in name:
+            quoted = f"'{name}'"
+        elif '"' not in name:
+            quoted = f'"{name}"'
+        else:
+            return None
+        return list(self.iter_model_versions(filter_string=f"name = {quoted}"))
 
     def get_model_version(self, name: str, version: int) -> RemoteModelVersion:
         return self._model_version(self._call("get_model_version", name, str(version)))
