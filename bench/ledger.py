@@ -1,0 +1,121 @@
+"""Append 100,000 ledger entries on PostgreSQL, verify them, print both rates.
+
+Usage: ``.venv/bin/python bench/ledger.py [--entries N] [--batch N]``. The database
+(DATABASE_URL, default postgres://postgres@127.0.0.1:5432/gov_bench) is created if
+missing, migrated, and its ledger emptied first, so never point this at real data.
+"""
+
+import argparse
+import os
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/gov_bench"
+
+
+def _ensure_database(url: str) -> None:
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    admin_url = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            admin.execute(f'CREATE DATABASE "{name}"')
+
+
+def _setup_django(url: str) -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "governance.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def _empty_ledger() -> None:
+    from django.db import connection, transaction
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        # The bench database's owner is a superuser; the triggers refuse anyone else.
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        cursor.execute("TRUNCATE governance_ledgerentry, governance_ledgerhead")
+
+
+def _drafts(start: int, count: int) -> list[object]:
+    from governance.ledger import EntryDraft
+
+    moment = datetime(2026, 1, 1, tzinfo=UTC)
+    return [
+        EntryDraft(
+            action="mlflow.alias_moved",
+            object_type="model_version",
+            object_id=f"credit-risk/{number}",
+            precision="observed",
+            source_name="default",
+            model_name="credit-risk",
+            version=number % 50 + 1,
+            target="champion",
+            before={"version": number % 50},
+            after={"version": number % 50 + 1},
+            reason="",
+            details={"sync_run": number // 100, "observed_action": "mlflow.alias_moved"},
+            window_start=moment + timedelta(seconds=number),
+            window_end=moment + timedelta(seconds=number + 30),
+        )
+        for number in range(start, start + count)
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--entries", type=int, default=100_000)
+    parser.add_argument("--batch", type=int, default=1_000)
+    args = parser.parse_args()
+
+    url = os.environ.get("DATABASE_URL", DEFAULT_URL)
+    if not url.startswith("postgres"):
+        raise SystemExit("the ledger benchmark runs on PostgreSQL only")
+    _ensure_database(url)
+    _setup_django(url)
+    _empty_ledger()
+
+    from django.db import transaction
+
+    from governance import ledger
+    from governance.ledger_verify import verify_ledger
+
+    started = time.perf_counter()
+    for start in range(0, args.entries, args.batch):
+        count = min(args.batch, args.entries - start)
+        with transaction.atomic():
+            ledger.append_many(_drafts(start, count))  # type: ignore[arg-type]
+    append_seconds = time.perf_counter() - started
+    print(
+        f"appended {args.entries:,} entries in batches of {args.batch:,}: "
+        f"{append_seconds:.1f} s, {args.entries / append_seconds:,.0f} appends/s"
+    )
+
+    with transaction.atomic():
+        single_started = time.perf_counter()
+        for draft in _drafts(args.entries, 200):
+            ledger.append(draft)  # type: ignore[arg-type]
+        single_seconds = time.perf_counter() - single_started
+    print(f"appended 200 single entries in one transaction: {200 / single_seconds:,.0f} appends/s")
+
+    report = verify_ledger(checkpoint_dir=Path("/nonexistent-bench-checkpoints"))
+    if not report.intact:
+        raise SystemExit(f"verification failed: {report.problem}")
+    print(
+        f"verified {report.entries:,} entries: {report.elapsed_seconds:.2f} s, "
+        f"{report.entries / report.elapsed_seconds:,.0f} entries/s"
+    )
+
+
+if __name__ == "__main__":
+    main()
