@@ -29,6 +29,12 @@ MAX_COLUMNS = 30
 KEY_SAMPLE_RUNS = 300
 DEFAULT_KEY_COLUMNS = 6
 DEFAULT_SORT = SortKey(Column("attributes", "start_time"), descending=True)
+ATTRIBUTE_LABELS = {
+    "run_name": "Run",
+    "status": "Status",
+    "user_id": "User",
+    "start_time": "Started",
+}
 STATUSES = ("RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED")
 
 
@@ -103,7 +109,9 @@ def _header(column: Column, sort: SortKey) -> HeaderCell:
     current = sort.column == column
     next_token = column.token if current and sort.descending else "-" + column.token
     direction = ("descending" if sort.descending else "ascending") if current else ""
-    label = column.key if column.kind != "attributes" else column.key.replace("_", " ")
+    label = (
+        ATTRIBUTE_LABELS.get(column.key, column.key) if column.kind == "attributes" else column.key
+    )
     return HeaderCell(column, label, next_token, direction)
 
 
@@ -186,7 +194,8 @@ def run_list(request: HttpRequest, experiment_pk: int) -> HttpResponse:
             "size": size,
             "has_next": has_next,
             "has_previous": page > 1,
-            "offset": offset,
+            "first_index": offset + 1,
+            "last_index": offset + len(rows),
             "query_without_page": _query_without(request, "page"),
             "query_without_sort": _query_without(request, "sort", "page"),
         }
