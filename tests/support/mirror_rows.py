@@ -66,3 +66,35 @@ def make_version(
         creation_time=timezone.now(),
         content_hash="x",
     )
+
+
+def register_in_mlflow(
+    tracking_uri: str, source: MlflowSource, model_name: str, count: int = 1
+) -> list[ModelVersion]:
+    """Register ``count`` versions in a real MLflow server and mirror them as they are.
+
+    Each version gets a training run of its own, created by the MLflow user "derek".
+    """
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+    experiment_id = client.create_experiment(f"{model_name}-experiment")
+    client.create_registered_model(model_name)
+    rows = []
+    for number in range(1, count + 1):
+        run = client.create_run(experiment_id, tags={"mlflow.user": "derek"})
+        client.log_param(run.info.run_id, "alpha", "0.5")
+        client.log_metric(run.info.run_id, "accuracy", 0.9)
+        uri = f"s3://models/{model_name}/{number}"
+        remote = client.create_model_version(model_name, uri, run_id=run.info.run_id)
+        rows.append(
+            make_version(
+                source,
+                model_name,
+                int(remote.version),
+                run_id=run.info.run_id,
+                run_author="derek",
+                source_uri=uri,
+            )
+        )
+    return rows
