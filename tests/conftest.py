@@ -5,6 +5,11 @@ from collections.abc import Iterator
 
 import pytest
 
+# Registers the real Celery worker fixtures, celery_worker and celery_worker_process.
+from tests.support.celery_worker import (  # noqa: F401
+    celery_worker_fixture,
+    celery_worker_process_fixture,
+)
 from tests.support.mlflow_server import MlflowServer
 from tests.support.services import require
 
