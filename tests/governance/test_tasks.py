@@ -12,7 +12,6 @@ from governance import celery_app, tasks
 from governance.models import MlflowSource, ModelVersion, RegisteredModel, Run, SyncRun
 from tests.support.celery_worker import (
     CeleryWorker,
-    celery_worker_fixture,  # noqa: F401
     start_worker,
     wait_for,
 )
