@@ -197,6 +197,11 @@ RISK_TIER_APPROVALS: dict[str, int] = {
     tier: int(count) for tier, count in env_mapping("RISK_TIER_APPROVALS").items()
 } or {"low": 1, "medium": 1, "high": 2}
 PRODUCTION_DATA_TAG = env_str("PRODUCTION_DATA_TAG", "data.production")
+# Applying approved changes: transient MLflow errors back off from the base delay,
+# doubling up to the cap; the relay re-sends a dispatched row after the lease.
+APPLY_RETRY_BASE_SECONDS = env_int("APPLY_RETRY_BASE_SECONDS", 10, minimum=0)
+APPLY_RETRY_MAX_SECONDS = env_int("APPLY_RETRY_MAX_SECONDS", 600, minimum=1)
+OUTBOX_DISPATCH_LEASE_SECONDS = env_int("OUTBOX_DISPATCH_LEASE_SECONDS", 300, minimum=0)
 
 # Ledger checkpoints: Ed25519 private key (PEM, base64 or raw hex seed) from the
 # environment, signed files written outside the database.
