@@ -15,6 +15,7 @@ only after the visibility timeout. Tests that kill workers pass a short
 """
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -202,6 +203,7 @@ class CeleryWorker:
     def cleanup(self) -> None:
         self.stop()
         self.purge()
+        shutil.rmtree(self.root, ignore_errors=True)
 
 
 @contextmanager
