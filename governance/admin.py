@@ -5,7 +5,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from governance.models import LedgerEntry, MlflowSource, SyncRun
+from governance.models import LedgerEntry, MlflowSource, SyncRun, WebhookDelivery
 
 
 @admin.register(MlflowSource)
@@ -44,6 +44,23 @@ class SyncRunAdmin(admin.ModelAdmin[SyncRun]):
 class LedgerEntryAdmin(admin.ModelAdmin[LedgerEntry]):
     list_display = ["seq", "recorded_at", "action", "actor_username", "model_name", "version"]
     list_filter = ["action"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin[WebhookDelivery]):
+    """Accepted deliveries, read-only: refused ones are in the ledger."""
+
+    list_display = ["received_at", "source", "entity", "action", "model_name", "task_name"]
+    list_filter = ["source", "entity"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
