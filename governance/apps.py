@@ -7,3 +7,10 @@ class GovernanceConfig(AppConfig):
     name = "governance"
     verbose_name = "Model governance"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from django.contrib.auth.signals import user_login_failed
+
+        from governance.security_events import record_login_failed
+
+        user_login_failed.connect(record_login_failed, dispatch_uid="governance.login_failed")

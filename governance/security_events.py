@@ -1,0 +1,56 @@
+"""Record security events on the ledger: failed logins, with the attempted username.
+
+Refused actions and role changes are recorded by the services that refuse or make
+them. No entry ever carries the password: Django's signal passes the credentials
+with secrets masked, and only the username is read from them.
+"""
+
+import logging
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest
+
+from governance import ledger
+from governance.middleware import current_request_context
+
+logger = logging.getLogger(__name__)
+
+LOGIN_FAILED = "security.login_failed"
+# Usernames come from whoever is at the login form; a bounded prefix is enough.
+_MAX_USERNAME = 256
+
+
+def _client_address(request: HttpRequest | None) -> str:
+    context = current_request_context()
+    if context is not None:
+        return context.client_address
+    return str(request.META.get("REMOTE_ADDR", "")) if request is not None else ""
+
+
+def record_login_failed(
+    sender: Any,
+    credentials: dict[str, Any] | None = None,
+    request: HttpRequest | None = None,
+    **kwargs: Any,
+) -> None:
+    """Append a ``security.login_failed`` entry for a refused login attempt."""
+    attempted = str((credentials or {}).get("username", ""))
+    details: dict[str, Any] = {"attempted_username": attempted[:_MAX_USERNAME]}
+    if len(attempted) > _MAX_USERNAME:
+        details["attempted_username_length"] = len(attempted)
+    if request is not None:
+        details["path"] = request.path[:_MAX_USERNAME]
+
+    with transaction.atomic():
+        entry = ledger.append(
+            ledger.EntryDraft(
+                action=LOGIN_FAILED,
+                object_type="user",
+                object_id=attempted[:_MAX_USERNAME],
+                precision="recorded",
+                details=details,
+                client_address=_client_address(request),
+            )
+        )
+    logger.warning("login failed: ledger entry %s from %s", entry.seq, entry.client_address)
