@@ -65,3 +65,11 @@ def relay_outbox() -> None:
     from governance.apply import relay_outbox as relay
 
     relay()
+
+
+@shared_task(name="governance.write_ledger_checkpoint", acks_late=True, ignore_result=True)
+def write_ledger_checkpoint() -> None:
+    """Sign the ledger's newest entry into a checkpoint file; unchanged heads are skipped."""
+    from governance.checkpoints import write_checkpoint
+
+    write_checkpoint()
