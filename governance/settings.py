@@ -173,6 +173,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "SyncRunStatusEnum": "governance.models.mirror.SyncRun.Status",
+        "RequestStatusEnum": "governance.models.workflow.TransitionRequest.Status",
+    },
 }
 
 # MLflow sources. MLFLOW_TRACKING_URI becomes the source named "default";

@@ -9,6 +9,9 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from governance import workflow
+from governance.api.tokens import TokenAlreadyRevoked
+
 logger = logging.getLogger(__name__)
 
 
@@ -20,15 +23,24 @@ class Conflict(exceptions.APIException):
     default_code = "conflict"
 
 
-_CONFLICT_NAMES = frozenset({"Conflict", "AlreadyDecided", "TokenAlreadyRevoked"})
+class InvalidInput(exceptions.APIException):
+    """A service refused the input itself (for example, a target that cannot be asked)."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = "The request is not valid."
+    default_code = "invalid"
+
+
+# Services raise their own exceptions and stay free of HTTP; the API maps them here.
+_CONFLICTS = (workflow.Conflict, TokenAlreadyRevoked)
+_INVALID = (workflow.InvalidRequest,)
 
 
 def _as_api_exception(exc: Exception) -> Exception:
-    # Services raise their own exceptions; the API maps them here by kind, so a
-    # service stays free of HTTP. Conflicts are recognised by class name to keep this
-    # module independent of the order in which service modules import.
-    if any(cls.__name__ in _CONFLICT_NAMES for cls in type(exc).__mro__):
-        return Conflict(str(exc) or None)
+    if isinstance(exc, _CONFLICTS):
+        return Conflict(sentence(str(exc)) if str(exc) else None)
+    if isinstance(exc, _INVALID):
+        return InvalidInput(sentence(str(exc)) if str(exc) else None)
     if isinstance(exc, Http404):
         return exceptions.NotFound(str(exc) or None)
     if isinstance(exc, DjangoPermissionDenied):
@@ -43,7 +55,7 @@ def sentence(text: str) -> str:
 
 def _body(exc: exceptions.APIException) -> dict[str, Any]:
     detail = exc.detail
-    if isinstance(exc, exceptions.ValidationError) or isinstance(detail, dict | list):
+    if isinstance(detail, dict | list):
         return {
             "code": "invalid",
             "message": "The request is not valid; see details.",

@@ -13,11 +13,13 @@ from rest_framework.views import APIView
 from governance.models import (
     ApiToken,
     Experiment,
+    LedgerEntry,
     MlflowSource,
     ModelVersion,
     RegisteredModel,
     Run,
     RunMetric,
+    TransitionRequest,
 )
 
 RUN_STATUSES = ["RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED"]
@@ -202,3 +204,30 @@ class RunOrdering:
                 "schema": {"type": "string"},
             }
         ]
+
+
+class TransitionRequestFilter(django_filters.FilterSet):
+    model = django_filters.NumberFilter(
+        field_name="registered_model_id", help_text="Registered model id in this API."
+    )
+    model_name = django_filters.CharFilter(field_name="registered_model__name")
+    model_version = django_filters.NumberFilter(field_name="model_version_id")
+    requested_by = django_filters.CharFilter(
+        field_name="requested_by__username", help_text="Requester's username."
+    )
+
+    class Meta:
+        model = TransitionRequest
+        fields = ["status", "target_kind", "target"]
+
+
+class LedgerEntryFilter(django_filters.FilterSet):
+    """Narrow a timeline by action, precision and the server time of recording."""
+
+    since = django_filters.IsoDateTimeFilter(field_name="recorded_at", lookup_expr="gte")
+    until = django_filters.IsoDateTimeFilter(field_name="recorded_at", lookup_expr="lt")
+    precision = django_filters.ChoiceFilter(choices=LedgerEntry.Precision.choices)
+
+    class Meta:
+        model = LedgerEntry
+        fields = ["action", "target"]

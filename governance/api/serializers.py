@@ -15,8 +15,11 @@ from rest_framework import serializers
 
 from governance.models import (
     ApiToken,
+    ApplyOutbox,
     DatasetInput,
+    Decision,
     Experiment,
+    LedgerEntry,
     LoggedModel,
     MetricHistory,
     MlflowSource,
@@ -25,6 +28,7 @@ from governance.models import (
     Run,
     RunMetric,
     SyncRun,
+    TransitionRequest,
 )
 
 NON_FINITE = ["NaN", "Infinity", "-Infinity"]
@@ -450,3 +454,181 @@ class IssuedTokenSerializer(ApiTokenSerializer):
     class Meta(ApiTokenSerializer.Meta):
         fields = [*ApiTokenSerializer.Meta.fields, "secret"]
         read_only_fields = fields
+
+
+class DecisionSerializer(serializers.ModelSerializer[Decision]):
+    """An electronic signature: printed name, time, meaning and what it is bound to."""
+
+    officer = UserRefField(read_only=True)
+
+    class Meta:
+        model = Decision
+        fields = [
+            "id",
+            "officer",
+            "signer_name",
+            "acting_role",
+            "meaning",
+            "rationale",
+            "signed_at",
+            "binding_hash",
+        ]
+        read_only_fields = fields
+
+
+class TransitionRequestSerializer(serializers.ModelSerializer[TransitionRequest]):
+    model = serializers.CharField(source="registered_model.name", read_only=True)
+    source = serializers.CharField(  # type: ignore[assignment]
+        source="registered_model.source.name", read_only=True
+    )
+    version = serializers.IntegerField(source="model_version.version", read_only=True)
+    requested_by = UserRefField(read_only=True)
+    approvals = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TransitionRequest
+        fields = [
+            "id",
+            "source",
+            "registered_model",
+            "model",
+            "model_version",
+            "version",
+            "target_kind",
+            "target",
+            "status",
+            "requested_by",
+            "rationale",
+            "created_at",
+            "required_approvals",
+            "approvals",
+            "run_author",
+            "evidence_hash",
+            "decided_at",
+            "applied_at",
+            "failure_reason",
+        ]
+        read_only_fields = fields
+
+    def get_approvals(self, request: TransitionRequest) -> int:
+        return sum(1 for d in request.decisions.all() if d.meaning == Decision.Meaning.APPROVED)
+
+
+class TransitionRequestDetailSerializer(TransitionRequestSerializer):
+    evidence = ObjectField(read_only=True)
+    decisions = DecisionSerializer(many=True, read_only=True)
+    apply_status = serializers.SerializerMethodField()
+
+    class Meta(TransitionRequestSerializer.Meta):
+        fields = [*TransitionRequestSerializer.Meta.fields, "evidence", "decisions", "apply_status"]
+        read_only_fields = fields
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "nullable": True,
+            "properties": {
+                "status": {"type": "string"},
+                "attempts": {"type": "integer"},
+                "completed_at": {"type": "string", "format": "date-time", "nullable": True},
+                "last_error": {"type": "string"},
+            },
+        }
+    )
+    def get_apply_status(self, request: TransitionRequest) -> dict[str, Any] | None:
+        """Whether MLflow has applied an approved request yet."""
+        outbox = ApplyOutbox.objects.filter(request=request).first()
+        if outbox is None:
+            return None
+        completed = outbox.completed_at.isoformat() if outbox.completed_at else None
+        return {
+            "status": outbox.status,
+            "attempts": outbox.attempts,
+            "completed_at": completed,
+            "last_error": outbox.last_error,
+        }
+
+
+class TransitionRequestCreateSerializer(serializers.Serializer[Any]):
+    model_version = serializers.PrimaryKeyRelatedField(
+        queryset=ModelVersion.objects.select_related("registered_model__source"),
+        help_text="Id of the model version in this API.",
+    )
+    target_kind = serializers.ChoiceField(choices=TransitionRequest.TargetKind.choices)
+    target = serializers.CharField(max_length=250, help_text="A stage or a governed alias.")
+    rationale = serializers.CharField(max_length=10_000)
+
+
+class CancelSerializer(serializers.Serializer[Any]):
+    reason = serializers.CharField(max_length=10_000)
+
+
+class DecideSerializer(serializers.Serializer[Any]):
+    rationale = serializers.CharField(max_length=10_000)
+    password = serializers.CharField(
+        max_length=4096,
+        trim_whitespace=False,
+        style={"input_type": "password"},
+        help_text="The signer's password, re-entered: signing is an electronic signature.",
+    )
+
+
+class RiskTierSerializer(serializers.Serializer[Any]):
+    risk_tier = serializers.ChoiceField(choices=RegisteredModel.RiskTier.choices)
+    reason = serializers.CharField(max_length=10_000)
+
+
+class LedgerEntrySerializer(serializers.ModelSerializer[LedgerEntry]):
+    """One audit event: who, what, when, where, why, and how precisely it is known."""
+
+    before = ObjectField(read_only=True)
+    after = ObjectField(read_only=True)
+    details = ObjectField(read_only=True)
+    corrects: serializers.SlugRelatedField[LedgerEntry] = serializers.SlugRelatedField(
+        slug_field="seq", read_only=True, allow_null=True
+    )
+
+    class Meta:
+        model = LedgerEntry
+        fields = [
+            "seq",
+            "recorded_at",
+            "actor_username",
+            "actor_name",
+            "actor_role",
+            "action",
+            "object_type",
+            "object_id",
+            "source_name",
+            "model_name",
+            "version",
+            "target",
+            "before",
+            "after",
+            "reason",
+            "details",
+            "request_id",
+            "client_address",
+            "precision",
+            "window_start",
+            "window_end",
+            "corrects",
+            "entry_hash",
+        ]
+        read_only_fields = fields
+
+
+class LedgerProblemSerializer(serializers.Serializer[Any]):
+    seq = serializers.IntegerField(allow_null=True, help_text="The first entry found wrong.")
+    reason = serializers.CharField()
+
+
+class LedgerVerificationSerializer(serializers.Serializer[Any]):
+    intact = serializers.BooleanField()
+    entries = serializers.IntegerField()
+    last_seq = serializers.IntegerField()
+    last_hash = serializers.CharField()
+    checkpoints = serializers.IntegerField(help_text="Signed checkpoints checked.")
+    problem = LedgerProblemSerializer(allow_null=True)
+    elapsed_ms = serializers.IntegerField()
+    verified_at = serializers.DateTimeField()

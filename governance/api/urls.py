@@ -7,7 +7,7 @@ from rest_framework.routers import DefaultRouter
 
 from governance.api.errors import not_found
 from governance.api.permissions import HasGovernanceRole
-from governance.api.views import mirror, tokens
+from governance.api.views import ledger, mirror, tokens, workflow
 
 app_name = "api"
 
@@ -18,10 +18,16 @@ router.register("experiments", mirror.ExperimentViewSet, basename="experiment")
 router.register("runs", mirror.RunViewSet, basename="run")
 router.register("models", mirror.RegisteredModelViewSet, basename="registered-model")
 router.register("model-versions", mirror.ModelVersionViewSet, basename="model-version")
+router.register("requests", workflow.TransitionRequestViewSet, basename="request")
 router.register("tokens", tokens.ApiTokenViewSet, basename="token")
 
 urlpatterns = [
     path("v1/", include(router.urls)),
+    path(
+        "v1/ledger/verification/",
+        ledger.LedgerVerificationView.as_view(),
+        name="ledger-verification",
+    ),
     path(
         "schema/",
         SpectacularAPIView.as_view(permission_classes=[HasGovernanceRole]),

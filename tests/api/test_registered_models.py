@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth.models import User
 from rest_framework.test import APIClient
 
+from governance.models import LedgerEntry
 from tests.api import data
 from tests.api.conftest import ClientFor
 
@@ -62,6 +63,45 @@ def test_it_refuses_a_user_without_a_role(client_for: ClientFor, nobody: User) -
 
 def test_it_rejects_an_unknown_risk_tier(client_for: ClientFor, dana: User) -> None:
     response = client_for(dana).get(URL, {"risk_tier": "extreme"})
+
+    assert response.status_code == 400
+    assert "risk_tier" in response.json()["error"]["details"]
+
+
+def test_an_officer_sets_the_risk_tier_on_the_ledger(client_for: ClientFor, olivia: User) -> None:
+    model = data.registered_model("scorer")
+
+    response = client_for(olivia).post(
+        f"{URL}{model.pk}/risk-tier/",
+        {"risk_tier": "high", "reason": "Credit decisions."},
+        format="json",
+    )
+
+    assert response.status_code == 200
+    assert response.json()["risk_tier"] == "high"
+    entry = LedgerEntry.objects.get(action="model.risk_tier_set")
+    assert (entry.actor_username, entry.reason) == ("olivia", "Credit decisions.")
+
+
+def test_only_officers_set_the_risk_tier(client_for: ClientFor, dana: User) -> None:
+    model = data.registered_model("scorer")
+
+    response = client_for(dana).post(
+        f"{URL}{model.pk}/risk-tier/", {"risk_tier": "high", "reason": "Mine."}, format="json"
+    )
+
+    assert response.status_code == 403
+    assert response.json()["error"]["message"] == (
+        "Only a governance officer can set a model's risk tier."
+    )
+
+
+def test_it_rejects_an_unknown_tier_to_set(client_for: ClientFor, olivia: User) -> None:
+    model = data.registered_model("scorer")
+
+    response = client_for(olivia).post(
+        f"{URL}{model.pk}/risk-tier/", {"risk_tier": "extreme", "reason": "x"}, format="json"
+    )
 
     assert response.status_code == 400
     assert "risk_tier" in response.json()["error"]["details"]

@@ -97,7 +97,7 @@ def test_revoking_twice_is_a_conflict(client_for: ClientFor, dana: User) -> None
 
     assert again.status_code == 409
     assert again.json()["error"]["code"] == "conflict"
-    assert again.json()["error"]["message"] == f"API token {issued.token.pk} was already revoked"
+    assert again.json()["error"]["message"] == f"API token {issued.token.pk} was already revoked."
 
 
 def test_an_admin_issues_and_revokes_tokens_of_another_user(adam: User, dana: User) -> None:

@@ -1,5 +1,6 @@
 """Read the MLflow mirror: sources and their sync status, experiments, runs, models."""
 
+from django.contrib.auth.models import User
 from django.db.models import Prefetch, QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -9,10 +10,17 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from governance import workflow
 from governance.api import filters
 from governance.api import serializers as api
 from governance.api.pagination import ApiPagination
 from governance.api.views.base import GovernedReadOnlyViewSet
+from governance.api.views.ledger import (
+    model_timeline,
+    timeline_response,
+    timeline_schema,
+    version_timeline,
+)
 from governance.models import (
     Experiment,
     MetricHistory,
@@ -101,6 +109,26 @@ class RegisteredModelViewSet(GovernedReadOnlyViewSet[RegisteredModel]):
     serializer_class = api.RegisteredModelSerializer
     filterset_class = filters.RegisteredModelFilter
 
+    @extend_schema(request=api.RiskTierSerializer, responses=api.RegisteredModelSerializer)
+    @action(detail=True, methods=["post"], url_path="risk-tier", filter_backends=[])
+    def risk_tier(self, request: Request, pk: str | None = None) -> Response:
+        """Set the model's risk tier (governance officers); open requests follow it."""
+        model = self.get_object()
+        form = api.RiskTierSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+
+        assert isinstance(request.user, User)
+        workflow.set_risk_tier(
+            request.user, model.pk, form.validated_data["risk_tier"], form.validated_data["reason"]
+        )
+        return Response(api.RegisteredModelSerializer(self.get_queryset().get(pk=model.pk)).data)
+
+    @timeline_schema
+    @action(detail=True, filter_backends=[])
+    def timeline(self, request: Request, pk: str | None = None) -> Response:
+        """The model's chain of custody: every ledger entry about it, oldest first."""
+        return timeline_response(request, self, model_timeline(self.get_object()))
+
 
 class ModelVersionViewSet(GovernedReadOnlyViewSet[ModelVersion]):
     """Registered model versions; the detail has lineage, signature and metrics."""
@@ -119,3 +147,9 @@ class ModelVersionViewSet(GovernedReadOnlyViewSet[ModelVersion]):
         if self.action == "retrieve":
             return api.ModelVersionDetailSerializer
         return api.ModelVersionSerializer
+
+    @timeline_schema
+    @action(detail=True, filter_backends=[])
+    def timeline(self, request: Request, pk: str | None = None) -> Response:
+        """The version's chain of custody: every ledger entry about it, oldest first."""
+        return timeline_response(request, self, version_timeline(self.get_object()))
