@@ -12,6 +12,7 @@ from django.db.models import Model
 from django.test import Client
 from mlflow import MlflowClient
 from mlflow.webhooks.delivery import _generate_hmac_signature
+from pytest_django import Settings
 
 from governance import celery_app, tasks
 from governance.models import (
@@ -252,6 +253,34 @@ def test_it_rejects_an_unknown_source(client: Client, source: MlflowSource) -> N
     entry = assert_rejected(response, 404, "unknown_source")
     assert entry.source_name == "nowhere"
     assert_nothing_changed(source)
+
+
+def test_it_refuses_deliveries_for_a_disabled_source(client: Client, source: MlflowSource) -> None:
+    MlflowSource.objects.filter(pk=source.pk).update(enabled=False)
+
+    response = post(client, payload())
+
+    assert_rejected(response, 403, "source_disabled")
+    assert_nothing_changed(source)
+
+
+def test_it_accepts_a_configured_source_before_its_first_sync(
+    db: None,
+    client: Client,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: CapturedCallbacks,
+) -> None:
+    settings.MLFLOW_SOURCES = {"eu-prod": "http://127.0.0.1:9"}
+    monkeypatch.setenv("MLFLOW_WEBHOOK_SECRET_EU_PROD", SECRET)
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = post(client, payload(), url="/hooks/mlflow/eu-prod/")
+
+    assert response.status_code == 202
+    source = MlflowSource.objects.get(name="eu-prod")
+    assert source.tracking_uri == "http://127.0.0.1:9"
+    assert len(callbacks) == 1
 
 
 def test_it_refuses_deliveries_for_a_source_without_a_secret(
