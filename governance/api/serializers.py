@@ -632,3 +632,50 @@ class LedgerVerificationSerializer(serializers.Serializer[Any]):
     problem = LedgerProblemSerializer(allow_null=True)
     elapsed_ms = serializers.IntegerField()
     verified_at = serializers.DateTimeField()
+
+
+class HoldersQuerySerializer(serializers.Serializer[Any]):
+    at = serializers.DateTimeField(help_text="The moment asked about (ISO 8601, with zone).")
+    target_kind = serializers.ChoiceField(
+        choices=TransitionRequest.TargetKind.choices, required=False
+    )
+    target = serializers.CharField(max_length=250, required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if ("target" in attrs) != ("target_kind" in attrs):
+            raise serializers.ValidationError("Give target_kind and target together, or neither.")
+        return attrs
+
+
+class HoldingSerializer(serializers.Serializer[Any]):
+    """Which version held a stage or alias at a moment, and how precisely that is known."""
+
+    target_kind = serializers.CharField()
+    target = serializers.CharField()
+    version = serializers.IntegerField(allow_null=True, help_text="None: nobody held it.")
+    precision = serializers.ChoiceField(choices=LedgerEntry.Precision.choices)
+    precision_text = serializers.CharField()
+    uncertain = serializers.BooleanField(
+        help_text="The moment falls inside the observation window of a change."
+    )
+    candidates = serializers.ListField(
+        child=serializers.IntegerField(allow_null=True),
+        help_text="When uncertain: the holder before and after that change.",
+    )
+    also_holding = serializers.ListField(child=serializers.IntegerField())
+    established_at = serializers.DateTimeField(allow_null=True)
+    window_start = serializers.DateTimeField(allow_null=True)
+    window_end = serializers.DateTimeField(allow_null=True)
+    entry_seq = serializers.IntegerField(allow_null=True)
+    action = serializers.CharField()
+    request_id = serializers.IntegerField(allow_null=True)
+    requested_by = serializers.CharField()
+    approved_by = serializers.ListField(child=serializers.CharField())
+    applied_by = serializers.CharField()
+
+
+class HoldersSerializer(serializers.Serializer[Any]):
+    model = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]
+    at = serializers.DateTimeField()
+    holdings = HoldingSerializer(many=True)

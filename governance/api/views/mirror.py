@@ -10,7 +10,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from governance import workflow
+from governance import point_in_time, workflow
 from governance.api import filters
 from governance.api import serializers as api
 from governance.api.pagination import ApiPagination
@@ -122,6 +122,30 @@ class RegisteredModelViewSet(GovernedReadOnlyViewSet[RegisteredModel]):
             request.user, model.pk, form.validated_data["risk_tier"], form.validated_data["reason"]
         )
         return Response(api.RegisteredModelSerializer(self.get_queryset().get(pk=model.pk)).data)
+
+    @extend_schema(parameters=[api.HoldersQuerySerializer], responses=api.HoldersSerializer)
+    @action(detail=True, filter_backends=[])
+    def holders(self, request: Request, pk: str | None = None) -> Response:
+        """Which version held each stage and alias (or one of them) at a moment."""
+        model = self.get_object()
+        query = api.HoldersQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        at = query.validated_data["at"]
+
+        source = model.source.name
+        if "target" in query.validated_data:
+            one = point_in_time.holder_at(
+                source,
+                model.name,
+                query.validated_data["target_kind"],
+                query.validated_data["target"],
+                at,
+            )
+            holdings = [one] if one is not None else []
+        else:
+            holdings = point_in_time.holders_at(source, model.name, at)
+        body = {"model": model.name, "source": source, "at": at, "holdings": holdings}
+        return Response(api.HoldersSerializer(body).data)
 
     @timeline_schema
     @action(detail=True, filter_backends=[])
