@@ -61,16 +61,16 @@ class Delivery:
 def _signed_at(timestamp: str, now: datetime) -> datetime:
     if not timestamp.isascii() or not timestamp.isdigit() or len(timestamp) > 12:
         raise DeliveryRejected("bad_timestamp", 400, f"{TIMESTAMP_HEADER} is not a unix time")
-    signed_at = datetime.fromtimestamp(int(timestamp), tz=UTC)
-    age = abs((now - signed_at).total_seconds())
+    # Compared as integers first: a far-future value does not fit in a datetime.
+    age = abs(int(now.timestamp()) - int(timestamp))
     if age > settings.MLFLOW_WEBHOOK_MAX_AGE_SECONDS:
         raise DeliveryRejected(
             "stale_timestamp",
             401,
-            f"the delivery was signed {int(age)} s away from now; at most "
+            f"the delivery was signed {age} s away from now; at most "
             f"{settings.MLFLOW_WEBHOOK_MAX_AGE_SECONDS} s are accepted",
         )
-    return signed_at
+    return datetime.fromtimestamp(int(timestamp), tz=UTC)
 
 
 def _parse(body: bytes) -> tuple[str, str, str]:

@@ -215,6 +215,28 @@ def test_it_rejects_a_timestamp_from_the_future(client: Client, source: MlflowSo
     assert_nothing_changed(source)
 
 
+def test_it_rejects_a_timestamp_beyond_the_calendar(client: Client, source: MlflowSource) -> None:
+    response = post(client, payload(), timestamp=999_999_999_999)
+
+    assert_rejected(response, 401, "stale_timestamp")
+    assert_nothing_changed(source)
+
+
+def test_it_rejects_a_timestamp_that_is_not_a_number(client: Client, source: MlflowSource) -> None:
+    body = payload()
+    signature = sign(SECRET, "d-1", "soon", body)
+    headers = {
+        "X-MLflow-Delivery-Id": "d-1",
+        "X-MLflow-Timestamp": "soon",
+        "X-MLflow-Signature": signature,
+    }
+
+    response = client.post(URL, data=body, content_type="application/json", headers=headers)
+
+    assert_rejected(response, 400, "bad_timestamp")
+    assert_nothing_changed(source)
+
+
 def test_it_rejects_a_replayed_delivery_id(
     client: Client,
     source: MlflowSource,
