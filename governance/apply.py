@@ -48,14 +48,9 @@ class Outcome:
     retry_at: Any = None
 
 
-def _setting(name: str, default: int) -> int:
-    return int(getattr(settings, name, default))
-
-
 def backoff(attempts: int) -> timedelta:
     """Return the wait before attempt ``attempts + 1``: doubling, capped."""
-    base = _setting("APPLY_RETRY_BASE_SECONDS", 10)
-    cap = _setting("APPLY_RETRY_MAX_SECONDS", 600)
+    base, cap = settings.APPLY_RETRY_BASE_SECONDS, settings.APPLY_RETRY_MAX_SECONDS
     return timedelta(seconds=min(cap, base * 2 ** max(0, attempts - 1)))
 
 
@@ -85,7 +80,7 @@ def dispatch(outbox_id: int) -> bool:
 def relay_outbox() -> int:
     """Re-send pending outbox rows never picked up or due for a retry; return the count."""
     now = timezone.now()
-    lease = timedelta(seconds=_setting("OUTBOX_DISPATCH_LEASE_SECONDS", 300))
+    lease = timedelta(seconds=settings.OUTBOX_DISPATCH_LEASE_SECONDS)
     due = ApplyOutbox.objects.filter(
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
         Q(last_dispatched_at__isnull=True) | Q(last_dispatched_at__lte=now - lease),
