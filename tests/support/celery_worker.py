@@ -201,8 +201,12 @@ class CeleryWorker:
             client.delete(*keys)
 
     def cleanup(self) -> None:
+        """Stop the worker and remove every broker key and file it used."""
         self.stop()
-        self.purge()
+        client = self.redis()
+        keys = list(client.scan_iter(match=f"{self.key_prefix}*"))
+        if keys:
+            client.delete(*keys)
         shutil.rmtree(self.root, ignore_errors=True)
 
 
