@@ -41,7 +41,7 @@ def dead_broker(app: Celery) -> Iterator[None]:
 
 def _reconnect(app: Celery) -> None:
     # Pools are built once from the configuration; drop them to use the new one.
-    app.pool.force_close_all()
+    app.pool.force_close_all()  # type: ignore[attr-defined]
     app._pool = None  # type: ignore[attr-defined]
     app.amqp._producer_pool = None  # type: ignore[attr-defined]
 
