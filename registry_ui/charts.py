@@ -150,3 +150,46 @@ def parallel_coordinates_figure(
         "data": [{"type": "parcoords", "dimensions": axes, "line": line}],
         "layout": _layout(title, margin={"l": 80, "r": 80, "t": 90, "b": 40}),
     }
+
+
+@dataclass(frozen=True)
+class BarGroup:
+    """One set of bars: a name (a model version) and a value per category."""
+
+    name: str
+    values: Sequence[float | None]
+
+
+def grouped_bar_figure(
+    title: str, categories: Sequence[str], groups: Sequence[BarGroup]
+) -> Figure | None:
+    """Bars side by side per category, one colour per group; None when nothing is drawn."""
+    if not categories:
+        return None
+    data = []
+    for index, group in enumerate(groups):
+        values = [finite(value) for value in group.values]
+        if all(value is None for value in values):
+            continue
+        data.append(
+            {
+                "type": "bar",
+                "name": plain_text(group.name),
+                "x": [plain_text(category, 40) for category in categories],
+                "y": values,
+                "marker": {"color": PALETTE[index % len(PALETTE)]},
+                "hovertemplate": "%{x}: %{y}<extra>%{fullData.name}</extra>",
+            }
+        )
+    if not data:
+        return None
+    return {
+        "data": data,
+        "layout": _layout(
+            title,
+            barmode="group",
+            xaxis={"type": "category", "automargin": True},
+            yaxis={"title": {"text": "value"}, "zeroline": True, "gridcolor": "#e5e8eb"},
+            legend={"orientation": "h", "y": -0.25},
+        ),
+    }

@@ -39,13 +39,53 @@ ITEMS: list[NavItem] = [
         "Models",
         "registry_ui:model_inventory",
         access.READERS,
-        ("model_inventory", "model_version_detail"),
+        (
+            "model_inventory",
+            "model_version_detail",
+            "version_timeline",
+            "model_timeline",
+        ),
     ),
     NavItem(
         "Reports",
         "registry_ui:report_index",
         access.READERS,
-        ("report_index", "report_dataset_models", "report_production_data"),
+        (
+            "report_index",
+            "report_dataset_models",
+            "report_production_data",
+            "report_production_on_date",
+        ),
+    ),
+    NavItem(
+        "My requests",
+        "registry_ui:my_requests",
+        frozenset({access.DATA_SCIENTIST}),
+        ("my_requests", "request_transition"),
+    ),
+    NavItem(
+        "Decisions",
+        "registry_ui:decision_inbox",
+        frozenset({access.GOVERNANCE_OFFICER}),
+        ("decision_inbox", "request_detail"),
+    ),
+    NavItem(
+        "Selection records",
+        "registry_ui:selection_list",
+        frozenset({access.EXECUTIVE, access.GOVERNANCE_OFFICER}),
+        ("selection_list", "selection_record"),
+    ),
+    NavItem(
+        "Audit copy",
+        "registry_ui:audit_export",
+        frozenset({access.GOVERNANCE_OFFICER, access.EXECUTIVE, access.ADMIN}),
+        ("audit_export",),
+    ),
+    NavItem(
+        "Access",
+        "registry_ui:access_roles",
+        frozenset({access.ADMIN}),
+        ("access_roles", "change_role"),
     ),
 ]
 

@@ -2,7 +2,19 @@
 
 from django.urls import path
 
-from registry_ui.views import experiments, home, models, reports, runs
+from registry_ui.views import (
+    access_roles,
+    audit_export,
+    decisions,
+    experiments,
+    home,
+    models,
+    reports,
+    requests,
+    runs,
+    selection,
+    timeline,
+)
 
 app_name = "registry_ui"
 urlpatterns = [
@@ -16,4 +28,26 @@ urlpatterns = [
     path("reports/", reports.report_index, name="report_index"),
     path("reports/dataset-models/", reports.report_dataset_models, name="report_dataset_models"),
     path("reports/production-data/", reports.report_production_data, name="report_production_data"),
+    # Request, decide, trace, select, administer and audit.
+    path(
+        "models/versions/<int:pk>/request/",
+        requests.request_transition,
+        name="request_transition",
+    ),
+    path("requests/mine/", requests.my_requests, name="my_requests"),
+    path("requests/<int:pk>/", decisions.request_detail, name="request_detail"),
+    path("requests/<int:pk>/cancel/", requests.cancel_request, name="cancel_request"),
+    path("decisions/", decisions.decision_inbox, name="decision_inbox"),
+    path("models/versions/<int:pk>/timeline/", timeline.version_timeline, name="version_timeline"),
+    path("models/<int:pk>/timeline/", timeline.model_timeline, name="model_timeline"),
+    path("selection/", selection.selection_list, name="selection_list"),
+    path("selection/<int:pk>/", selection.selection_record, name="selection_record"),
+    path("access/", access_roles.access_roles, name="access_roles"),
+    path("access/users/<int:pk>/<str:change>/", access_roles.change_role, name="change_role"),
+    path("audit/", audit_export.audit_export, name="audit_export"),
+    path(
+        "reports/production-on-date/",
+        audit_export.report_production_on_date,
+        name="report_production_on_date",
+    ),
 ]
