@@ -679,3 +679,53 @@ class HoldersSerializer(serializers.Serializer[Any]):
     source = serializers.CharField()  # type: ignore[assignment]
     at = serializers.DateTimeField()
     holdings = HoldingSerializer(many=True)
+
+
+class DatasetModelsQuerySerializer(serializers.Serializer[Any]):
+    dataset = serializers.CharField(max_length=500, help_text="A dataset name or digest.")
+
+
+class DatasetModelRowSerializer(serializers.Serializer[Any]):
+    """A version trained on the dataset, with the matching inputs of its training run."""
+
+    model_version = serializers.IntegerField(source="version.pk")
+    registered_model = serializers.IntegerField(source="version.registered_model_id")
+    model = serializers.CharField(source="version.registered_model.name")
+    version = serializers.IntegerField(source="version.version")
+    stage = serializers.CharField(source="version.stage")
+    aliases = serializers.ListField(child=serializers.CharField())
+    risk_tier = serializers.CharField(source="version.registered_model.risk_tier")
+    run_id = serializers.CharField(source="version.run_id")
+    run_name = serializers.CharField(source="version.training_run.name")
+    datasets = DatasetInputSerializer(many=True)
+
+
+class ProductionDataRowSerializer(serializers.Serializer[Any]):
+    run = serializers.IntegerField(source="run.pk")
+    run_id = serializers.CharField(source="run.run_id")
+    run_name = serializers.CharField(source="run.name")
+    experiment = serializers.CharField(source="run.experiment.name")
+    user_id = serializers.CharField(source="run.user_id")
+    start_time = serializers.DateTimeField(source="run.start_time", allow_null=True)
+    reasons = serializers.ListField(child=serializers.CharField())
+    model_versions = VersionRefSerializer(many=True)
+
+
+class HoldersAcrossModelsQuerySerializer(serializers.Serializer[Any]):
+    at = serializers.DateTimeField(help_text="The moment asked about (ISO 8601, with zone).")
+    target_kind = serializers.ChoiceField(
+        choices=TransitionRequest.TargetKind.choices, default="stage"
+    )
+    target = serializers.CharField(max_length=250, default="Production")
+
+
+class ModelHoldingSerializer(serializers.Serializer[Any]):
+    registered_model = serializers.IntegerField(source="model.pk")
+    model = serializers.CharField(source="model.name")
+    source = serializers.CharField(source="model.source.name")  # type: ignore[assignment]
+    holding = HoldingSerializer()
+
+
+class UnapprovedQuerySerializer(serializers.Serializer[Any]):
+    source = serializers.CharField(max_length=64, required=False)  # type: ignore[assignment]
+    model = serializers.CharField(max_length=10_000, required=False)

@@ -7,7 +7,7 @@ from rest_framework.routers import DefaultRouter
 
 from governance.api.errors import not_found
 from governance.api.permissions import HasGovernanceRole
-from governance.api.views import ledger, mirror, tokens, workflow
+from governance.api.views import ledger, mirror, reports, tokens, workflow
 
 app_name = "api"
 
@@ -27,6 +27,22 @@ urlpatterns = [
         "v1/ledger/verification/",
         ledger.LedgerVerificationView.as_view(),
         name="ledger-verification",
+    ),
+    path(
+        "v1/reports/dataset-models/",
+        reports.DatasetModelsReport.as_view(),
+        name="report-dataset-models",
+    ),
+    path(
+        "v1/reports/production-data/",
+        reports.ProductionDataReport.as_view(),
+        name="report-production-data",
+    ),
+    path("v1/reports/holders/", reports.HoldersReport.as_view(), name="report-holders"),
+    path(
+        "v1/reports/unapproved-changes/",
+        reports.UnapprovedChangesReport.as_view(),
+        name="report-unapproved-changes",
     ),
     path(
         "schema/",
