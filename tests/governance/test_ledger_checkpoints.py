@@ -185,3 +185,14 @@ def test_it_verifies_with_the_public_key_alone(directory: Path, settings: Settin
 
     assert report.intact
     assert report.checkpoints == 1
+
+
+def test_its_periodic_task_writes_a_checkpoint_once_per_head(directory: Path) -> None:
+    from governance.tasks import write_ledger_checkpoint
+
+    _append(2)
+
+    write_ledger_checkpoint()
+    write_ledger_checkpoint()
+
+    assert [path.name[:23] for path in directory.iterdir()] == ["checkpoint-000000000002"]
