@@ -3,6 +3,11 @@
 Every governed change calls :func:`append` inside its own transaction, so the change
 and its record commit or fail together. Appends lock the single ``LedgerHead`` row,
 which serialises writers and keeps the chain from forking.
+
+Entries are never changed: a mistake is answered by :func:`record_correction`, a new
+entry pointing at the old one. On PostgreSQL, triggers refuse UPDATE, DELETE and
+TRUNCATE of the table (migration 0006); SQLite has no such protection, so there
+only ``governance.ledger_verify`` and the signed checkpoints catch an edit.
 """
 
 import hashlib
