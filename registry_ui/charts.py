@@ -3,9 +3,10 @@
 Each function returns a figure dict (``data``, ``layout``) that a page passes through
 ``json_script`` and ``static/registry_ui/charts.js`` draws. Strings from MLflow go
 through :func:`plain_text` first: Plotly renders a few HTML tags (``<a href>``,
-``<b>``, ``<br>``...) inside labels, and escaping ``<`` and ``&`` makes it show them
-as the characters they are. Non-finite numbers become ``None`` (a gap), since JSON
-has no NaN and Plotly cannot place an infinity.
+``<b>``, ``<br>``...) inside most labels, and escaping ``<``, ``>`` and ``&`` makes
+it show them as the characters they are; the browser tests check each kind of label.
+Non-finite numbers become ``None`` (a gap), since JSON has no NaN and Plotly cannot
+place an infinity.
 """
 
 import math
@@ -30,11 +31,19 @@ PALETTE = (
 MAX_LABEL = 80
 
 
-def plain_text(value: object, limit: int = MAX_LABEL) -> str:
-    """Return ``value`` as a label Plotly shows literally, shortened to ``limit``."""
+def shorten(value: object, limit: int = MAX_LABEL) -> str:
+    """Return ``value`` as text of at most ``limit`` characters."""
     text = str(value)
-    if len(text) > limit:
-        text = text[: limit - 1] + "…"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def plain_text(value: object, limit: int = MAX_LABEL) -> str:
+    """Return ``value`` as a label Plotly shows literally, shortened to ``limit``.
+
+    For titles, legend entries, hover text and parallel-coordinates axis titles:
+    Plotly parses those as its HTML subset and decodes entities back to characters.
+    """
+    text = shorten(value, limit)
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
@@ -105,8 +114,12 @@ class Dimension:
     values: Sequence[float | str | None]
 
 
+def _missing(value: float | str | None) -> bool:
+    return value is None or (isinstance(value, float) and not math.isfinite(value))
+
+
 def _axis(dimension: Dimension) -> dict[str, Any] | None:
-    present = [v for v in dimension.values if v is not None]
+    present = [v for v in dimension.values if not _missing(v)]
     if not present:
         return None
     numbers = [v for v in present if isinstance(v, int | float) and math.isfinite(v)]
@@ -120,9 +133,11 @@ def _axis(dimension: Dimension) -> dict[str, Any] | None:
     index = {category: position for position, category in enumerate(categories)}
     return {
         "label": plain_text(dimension.label, 40),
-        "values": [None if v is None else index[str(v)] for v in dimension.values],
+        "values": [None if _missing(v) else index[str(v)] for v in dimension.values],
         "tickvals": list(range(len(categories))),
-        "ticktext": [plain_text(c, 30) for c in categories],
+        # Parallel-coordinates tick labels are set as plain SVG text (measured on
+        # plotly.js 4.1): no markup is parsed, so escaping would show "&lt;".
+        "ticktext": [shorten(c, 30) for c in categories],
         "range": [0, max(len(categories) - 1, 1)],
     }
 
@@ -148,7 +163,7 @@ def parallel_coordinates_figure(
         break
     return {
         "data": [{"type": "parcoords", "dimensions": axes, "line": line}],
-        "layout": _layout(title, margin={"l": 80, "r": 80, "t": 90, "b": 40}),
+        "layout": _layout(title, margin={"l": 150, "r": 80, "t": 90, "b": 40}),
     }
 
 
