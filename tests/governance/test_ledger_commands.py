@@ -80,3 +80,13 @@ def test_it_fails_naming_the_first_bad_entry() -> None:
         "ledger verification failed: entry 2: columns differ from the hashed record (reason)"
     )
     assert failure.value.returncode == 1
+
+
+def test_it_fails_distinctly_without_a_usable_key(settings: Settings) -> None:
+    settings.LEDGER_SIGNING_KEY = "not a key"
+
+    with pytest.raises(CommandError) as failure:
+        _run("verify_ledger")
+
+    assert str(failure.value).startswith("ledger verification impossible: LEDGER_SIGNING_KEY")
+    assert failure.value.returncode == 2

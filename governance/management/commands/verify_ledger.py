@@ -3,6 +3,7 @@
 from pathlib import Path
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from governance.ledger_verify import verify_ledger
@@ -23,9 +24,12 @@ class Command(BaseCommand):
         parser.add_argument("--chunk-size", type=int, default=5000)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        report = verify_ledger(
-            checkpoint_dir=options["checkpoint_dir"], chunk_size=options["chunk_size"]
-        )
+        try:
+            report = verify_ledger(
+                checkpoint_dir=options["checkpoint_dir"], chunk_size=options["chunk_size"]
+            )
+        except ImproperlyConfigured as exc:
+            raise CommandError(f"ledger verification impossible: {exc}", returncode=2) from exc
         if report.problem is not None:
             raise CommandError(f"ledger verification failed: {report.problem}", returncode=1)
 
