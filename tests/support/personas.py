@@ -26,7 +26,7 @@ ALL = (DANA, DEREK, OLIVIA, OSCAR, ERIN, ADAM)
 
 
 def make_user(persona: Persona) -> User:
-    """Create the persona's user with its roles (groups exist from a migration)."""
+    """Create the persona's user with its roles, creating a missing role group."""
     user = User.objects.create_user(
         persona.username,
         password=PASSWORD,
@@ -34,5 +34,6 @@ def make_user(persona: Persona) -> User:
         last_name=persona.last_name,
         email=f"{persona.username}@example.test",
     )
-    user.groups.set(Group.objects.filter(name__in=persona.roles))
+    # A flush after a transaction=True test drops the groups the migration created.
+    user.groups.set([Group.objects.get_or_create(name=role)[0] for role in persona.roles])
     return user
