@@ -75,7 +75,7 @@ def credit_data() -> tuple[Split, Any]:
         n_redundant=2,
         weights=[0.82],
         flip_y=0.03,
-        class_sep=0.8,
+        class_sep=1.3,
         random_state=2025,
     )
     frame = pd.DataFrame(

@@ -169,14 +169,14 @@ def _quiet_mlflow() -> Iterator[None]:
 
 @contextlib.contextmanager
 def _tracking_uri(uri: str) -> Iterator[None]:
-    previous = mlflow.get_tracking_uri()
+    previous_tracking, previous_registry = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
     try:
         yield
     finally:
-        mlflow.set_tracking_uri(previous)
-        mlflow.set_registry_uri(previous)
+        mlflow.set_tracking_uri(previous_tracking)
+        mlflow.set_registry_uri(previous_registry)
 
 
 def _commit(label: str) -> str:
@@ -368,6 +368,10 @@ class _DemoWriter:
         self.diabetes_sweep()
         self.diabetes_boosting("gbr-80-stages", days_ago=12, n_estimators=80)
         self.diabetes_failed_run()
+        # Registered from a run that predicted the wrong column; deleted in phase later.
+        self.diabetes_boosting(
+            "gbr-on-bmi", days_ago=9, n_estimators=40, user="derek", target="bmi"
+        )
         self.scratch_experiment()
 
         credit_v1 = self.version_of(CREDIT_MODEL, "logreg-baseline")
@@ -836,10 +840,7 @@ class _DemoWriter:
 
         diabetes_v1 = self.version_of(DIABETES_MODEL, "ridge-alpha-1.0")
         diabetes_v2 = self.version_of(DIABETES_MODEL, "gbr-80-stages")
-        # Registered from a run that predicted the wrong column, then deleted.
-        mistaken = self.diabetes_boosting(
-            "gbr-on-bmi", days_ago=1, n_estimators=40, user="derek", target="bmi"
-        )
+        mistaken = self.version_of(DIABETES_MODEL, "gbr-on-bmi")
         self.client.delete_model_version(DIABETES_MODEL, str(mistaken))
         self.summary.registry_changes += 1
         self.stage(DIABETES_MODEL, diabetes_v2, "Production", archive=True)

@@ -1,9 +1,13 @@
 """Start a local MLflow server with demo work, mirror it, create demo users, serve."""
 
+import logging
 import os
+import secrets
 import signal
 import sys
+import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -11,7 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connection
+from django.db import connection, connections
 
 from governance.demo.server import DemoMlflowServer, DemoServerError, start_server
 from governance.demo.users import ensure_demo_users
@@ -25,6 +29,9 @@ from governance.models import (
 )
 from governance.sources import ensure_sources
 from governance.sync import SyncFailed, sync_source
+from governance.webhook_signatures import secret_variable
+
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -71,9 +78,11 @@ class Command(BaseCommand):
             server = self._start_mlflow(options["data_dir"], options["mlflow_port"])
             uri = server.uri
         try:
-            self._prepare(uri)
+            source = self._prepare(uri)
             if not options["no_serve"]:
-                self._serve(options["port"], uri)
+                if server is not None:
+                    self._connect_webhook(server, options["port"])
+                self._serve(options["port"], source)
         finally:
             if server is not None:
                 server.stop()
@@ -92,7 +101,7 @@ class Command(BaseCommand):
         self._say(f"MLflow server up at {server.uri} ({time.monotonic() - started:.1f} s)")
         return server
 
-    def _prepare(self, uri: str) -> None:
+    def _prepare(self, uri: str) -> MlflowSource:
         # Settings were read before the server's port was known; point the
         # "default" source at it (a new dict, so test overrides can undo it).
         settings.MLFLOW_SOURCES = {**settings.MLFLOW_SOURCES, "default": uri}
@@ -113,6 +122,7 @@ class Command(BaseCommand):
             f"{ModelVersion.objects.filter(registered_model__source=source).count()} versions, "
             f"{LedgerEntry.objects.count()} ledger entries"
         )
+        return source
 
     def _populate_and_sync(self, source: MlflowSource, uri: str) -> None:
         # Imported here: only the demo needs MLflow's server extras and scikit-learn.
@@ -121,8 +131,8 @@ class Command(BaseCommand):
         pending = [phase for phase in PHASES if not is_populated(uri, phase)]
         if not pending:
             self._say("MLflow already holds the demo work")
-            self._sync(source)
-            return
+        # Mirror what is there first, so each phase written now is observed on its own.
+        self._sync(source)
         for phase in pending:
             self._say(f"writing demo work to MLflow, phase {phase} ...")
             summary = populate(uri, phase, production_tag=settings.PRODUCTION_DATA_TAG)
@@ -141,14 +151,55 @@ class Command(BaseCommand):
             raise CommandError(f"sync of {source.name} failed: {exc}") from exc
         self._say(f"synced {source.name}: {summary.line()}")
 
-    def _serve(self, port: int, uri: str) -> None:
+    def _connect_webhook(self, server: DemoMlflowServer, port: int) -> None:
+        from governance.demo.webhook import register_webhook
+
+        secret_file = server.root / "webhook-secret"
+        if not secret_file.exists():
+            secret_file.write_text(secrets.token_urlsafe(32))
+            secret_file.chmod(0o600)
+        # The receiver reads the secret from the environment when a delivery arrives.
+        os.environ[secret_variable("default")] = secret_file.read_text().strip()
+        url = f"http://127.0.0.1:{port}/hooks/mlflow/default/"
+        register_webhook(server.uri, url, os.environ[secret_variable("default")])
+        self._say(f"MLflow delivers registry webhooks to {url}")
+
+    def _serve(self, port: int, source: MlflowSource) -> None:
         # Demo only: DEBUG serves static files through WhiteNoise's finders.
         settings.DEBUG = True
         signal.signal(signal.SIGTERM, _exit_on_sigterm)
-        self._say(f"dashboard at http://127.0.0.1:{port}/  (MLflow UI at {uri}/)")
-        self._say("stop with Ctrl-C")
-        # No autoreloader: it would run this whole command again in a child process.
-        call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
+        schedule = settings.CELERY_BEAT_SCHEDULE["sync-incremental"]["schedule"]
+        every = schedule.total_seconds() if isinstance(schedule, timedelta) else 60.0
+        # No beat runs in the demo; this thread stands in for its incremental sync.
+        poller = _PeriodicSync(source.pk, every)
+        poller.start()
+        self._say(f"dashboard at http://127.0.0.1:{port}/  (MLflow UI at {source.tracking_uri}/)")
+        self._say(f"syncing every {every:.0f} s; stop with Ctrl-C")
+        try:
+            # No autoreloader: it would run this whole command again in a child process.
+            call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
+        finally:
+            poller.stop.set()
+
+
+class _PeriodicSync(threading.Thread):
+    """Run an incremental sync of one source every few seconds until stopped."""
+
+    def __init__(self, source_id: int, every: float) -> None:
+        super().__init__(name="demo-sync", daemon=True)
+        self.source_id = source_id
+        self.every = every
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.wait(self.every):
+            try:
+                sync_source(self.source_id)
+            except SyncFailed:
+                # The sync has recorded the error on the source; the next pass retries.
+                logger.warning("Demo sync of source %s failed", self.source_id)
+            finally:
+                connections.close_all()
 
 
 def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:

@@ -1,0 +1,210 @@
+"""The demo fills a real MLflow server with real work, and run_demo mirrors it."""
+
+import io
+import re
+from collections.abc import Iterator
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.management import call_command
+from mlflow import MlflowClient
+from mlflow.artifacts import download_artifacts
+from mlflow.entities import Run as MlflowRun
+from mlflow.entities import ViewType
+from mlflow.models import Model
+from pytest_django import Settings
+
+from governance.demo.populate import (
+    CREDIT_MODEL,
+    DIABETES_MODEL,
+    TUMOUR_MODEL,
+    WINE_MODEL,
+    is_populated,
+    populate,
+)
+from governance.demo.users import DEMO_USERS
+from governance.demo.webhook import WEBHOOK_NAME, register_webhook
+from governance.models import DatasetInput, LedgerEntry, ModelVersion, RegisteredModel, Run
+from governance.permissions import roles_of
+from tests.support.mlflow_server import MlflowServer
+
+EXPERIMENTS = {
+    "credit-risk-scoring",
+    "tumour-classification",
+    "wine-cultivar-classification",
+    "diabetes-progression",
+}
+
+
+@pytest.fixture(scope="module")
+def demo_server() -> Iterator[MlflowServer]:
+    """A server of this module's own, holding the demo's first phase.
+
+    The demo uses fixed experiment and model names, so it cannot share the
+    session-wide server with tests that expect names of their own.
+    """
+    server = MlflowServer()
+    server.start()
+    populate(server.uri, "initial")
+    yield server
+    server.cleanup()
+
+
+def _client(server: MlflowServer) -> MlflowClient:
+    return MlflowClient(tracking_uri=server.uri, registry_uri=server.uri)
+
+
+def _runs(client: MlflowClient) -> dict[str, MlflowRun]:
+    experiments = client.search_experiments(view_type=ViewType.ALL)
+    runs = client.search_runs(
+        [e.experiment_id for e in experiments], run_view_type=ViewType.ALL, max_results=500
+    )
+    return {run.info.run_name: run for run in runs}
+
+
+def test_it_logs_real_runs_with_datasets_signatures_and_lineage(
+    demo_server: MlflowServer,
+) -> None:
+    client = _client(demo_server)
+    experiments = {e.name: e for e in client.search_experiments(view_type=ViewType.ALL)}
+    assert experiments.keys() >= EXPERIMENTS
+    assert experiments["scratch-derek"].lifecycle_stage == "deleted"
+
+    runs = _runs(client)
+    baseline = runs["logreg-baseline"]
+    assert baseline.info.user_id == "dana"
+    assert re.fullmatch(r"[0-9a-f]{40}", baseline.data.tags["mlflow.source.git.commit"])
+    assert 0.6 < baseline.data.metrics["val_auc"] <= 1.0
+    assert baseline.inputs is not None
+    inputs = {d.dataset.name: d for d in baseline.inputs.dataset_inputs}
+    assert set(inputs) == {"loan-applications-2025q2", "loan-applications-2025q2-holdout"}
+    contexts = {
+        name: {t.value for t in d.tags if t.key == "mlflow.data.context"}
+        for name, d in inputs.items()
+    }
+    assert contexts == {
+        "loan-applications-2025q2": {"training"},
+        "loan-applications-2025q2-holdout": {"evaluation"},
+    }
+    assert all(d.dataset.digest for d in inputs.values())
+
+    sweep = runs["gbm-sweep"]
+    children = [
+        r for r in runs.values() if r.data.tags.get("mlflow.parentRunId") == sweep.info.run_id
+    ]
+    assert len(children) == 4
+    history = client.get_metric_history(children[0].info.run_id, "train_loss")
+    assert [m.step for m in history] == list(range(60))
+
+    failed = runs["ridge-raw-export"]
+    assert failed.info.status == "FAILED"
+    assert failed.data.tags["error"].startswith("ValueError: Input X contains NaN")
+    assert runs["logreg-with-dpd"].info.lifecycle_stage == "deleted"
+    assert {r.info.user_id for r in runs.values()} >= {"dana", "derek"}
+
+    for name in (CREDIT_MODEL, TUMOUR_MODEL, WINE_MODEL, DIABETES_MODEL):
+        versions = client.search_model_versions(f"name = '{name}'")
+        assert versions, name
+        # MLflow 3 registers logged models: the version's source names one.
+        source = versions[0].source or ""
+        assert source.startswith("models:/m-"), name
+        logged = client.get_logged_model(source.removeprefix("models:/"))
+        mlmodel = download_artifacts(
+            artifact_uri=f"{logged.artifact_location}/MLmodel", tracking_uri=demo_server.uri
+        )
+        signature = Model.load(mlmodel).signature
+        assert signature is not None, name
+        assert signature.inputs.input_names(), name
+    credit = client.get_registered_model(CREDIT_MODEL)
+    assert {"champion", "challenger"} <= credit.aliases.keys()
+    assert credit.tags["owner"] == "credit-risk"
+
+
+def test_it_skips_a_phase_already_present(demo_server: MlflowServer) -> None:
+    before = len(_runs(_client(demo_server)))
+
+    summary = populate(demo_server.uri, "initial")
+
+    assert summary.skipped
+    assert is_populated(demo_server.uri, "initial")
+    assert len(_runs(_client(demo_server))) == before
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("fast_password_hasher")
+def test_run_demo_syncs_each_phase_and_creates_one_user_per_role(
+    demo_server: MlflowServer, settings: Settings
+) -> None:
+    # Through the settings fixture, so the demo's source change is undone afterwards.
+    settings.MLFLOW_SOURCES = {}
+    out = io.StringIO()
+
+    call_command("run_demo", "--no-serve", "--tracking-uri", demo_server.uri, stdout=out)
+
+    assert "phase later:" in out.getvalue()
+    assert "phase initial:" not in out.getvalue()
+    client = _client(demo_server)
+    credit = client.get_registered_model(CREDIT_MODEL)
+    assert credit.aliases == {"champion": "2", "challenger": "3"}
+    diabetes_versions = {
+        int(v.version) for v in client.search_model_versions(f"name = '{DIABETES_MODEL}'")
+    }
+    assert diabetes_versions == {1, 2}
+
+    mirrored = RegisteredModel.objects.get(source__name="default", name=CREDIT_MODEL)
+    assert mirrored.aliases == {"champion": 2, "challenger": 3}
+    stages = dict(
+        ModelVersion.objects.filter(registered_model=mirrored).values_list("version", "stage")
+    )
+    assert stages == {1: "Archived", 2: "Production", 3: "Staging"}
+    assert all(
+        v.signature for v in ModelVersion.objects.filter(registered_model__source__name="default")
+    )
+    moved = LedgerEntry.objects.get(
+        action="mlflow.alias_moved", model_name=CREDIT_MODEL, target="champion"
+    )
+    assert (moved.before, moved.after) == ({"version": 1}, {"version": 2})
+    assert LedgerEntry.objects.filter(
+        action="mlflow.version_deleted", model_name=DIABETES_MODEL, version=3
+    ).exists()
+    production_run = Run.objects.get(source__name="default", name="gbm-retrain-2025q3")
+    assert production_run.tags["data.production"] == "true"
+    assert DatasetInput.objects.filter(
+        run=production_run, name="loan-applications-2025q3-production", context="training"
+    ).exists()
+
+    for demo in DEMO_USERS:
+        user = User.objects.get(username=demo.username)
+        assert user.check_password(demo.password)
+        assert roles_of(user) == {demo.role}
+        assert f"user {demo.username}" in out.getvalue()
+    assert LedgerEntry.objects.filter(action="role.granted").count() == len(DEMO_USERS)
+
+    again = io.StringIO()
+    call_command("run_demo", "--no-serve", "--tracking-uri", demo_server.uri, stdout=again)
+
+    assert "MLflow already holds the demo work" in again.getvalue()
+    assert "events=0" in again.getvalue()
+    assert LedgerEntry.objects.filter(action="role.granted").count() == len(DEMO_USERS)
+
+
+def test_it_points_one_webhook_at_the_dashboard_whatever_its_port(
+    demo_server: MlflowServer,
+) -> None:
+    client = _client(demo_server)
+
+    first = register_webhook(demo_server.uri, "http://127.0.0.1:9/hooks/mlflow/default/", "one")
+    second = register_webhook(demo_server.uri, "http://127.0.0.1:7/hooks/mlflow/default/", "two")
+
+    hooks = list(client.list_webhooks())
+    try:
+        assert first == second
+        assert [(w.name, w.url) for w in hooks] == [
+            (WEBHOOK_NAME, "http://127.0.0.1:7/hooks/mlflow/default/")
+        ]
+        assert {str(event) for event in hooks[0].events} >= {
+            "model_version.created",
+            "model_version_alias.created",
+        }
+    finally:
+        client.delete_webhook(first)
