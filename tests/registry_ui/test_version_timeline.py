@@ -1,25 +1,18 @@
-"""The chain of custody of one version, and of its model, with the as-of holder table."""
+"""The chain of custody of one version, with the as-of holder table."""
 
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from governance import workflow
 from tests.registry_ui import workflow_data
 from tests.registry_ui.conftest import client_for
-from tests.support import personas
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def pair(dana: User, olivia: User) -> workflow_data.Pair:
-    pair = workflow_data.pair()
-    workflow_data.observed_stage(pair.model, 1, "Production", (0, 10))
-    transition = workflow_data.requested(dana, pair.candidate)
-    workflow.decide(olivia, transition.pk, "approved", "Recall is better.", personas.PASSWORD)
-    workflow_data.applied_stage(pair.model, 2, "Production", 60)
-    return pair
+    return workflow_data.custody_history(dana, olivia)
 
 
 def url(pair: workflow_data.Pair) -> str:
@@ -50,19 +43,6 @@ def test_it_lists_request_decision_and_application_in_order(
     body = response.content.decode()
     assert f'id="entry-{approved.entry.seq}"' in body
     assert f'href="#entry-{approved.entry.seq}"' in body
-
-
-def test_the_model_timeline_shows_observed_windows(
-    reader: Client, pair: workflow_data.Pair
-) -> None:
-    response = reader.get(f"/models/{pair.model.pk}/timeline/")
-
-    observed = response.context["rows"][0]
-    assert observed.action == "Stage changed in MLflow"
-    assert observed.precision == (
-        "observed between 2026-03-02 09:00:00 UTC and 2026-03-02 09:10:00 UTC"
-    )
-    assert len(response.context["rows"]) == 4
 
 
 def test_it_filters_by_action_and_date(reader: Client, pair: workflow_data.Pair) -> None:

@@ -11,6 +11,7 @@ from django.db import transaction
 from governance import ledger, workflow
 from governance.models import ModelVersion, RegisteredModel, TransitionRequest
 from tests.registry_ui import mirror_data
+from tests.support.personas import PASSWORD
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 SIGNATURE_V1 = {
@@ -116,3 +117,22 @@ def applied_stage(
                 details={"target_kind": "stage", "requested_by": "Dana Scully", **extra},
             )
         )
+
+
+def decided(requester: User, officer: User) -> TransitionRequest:
+    """A request to Production approved by ``officer``, and another left pending."""
+    pair_ = pair()
+    requested(requester, pair_.candidate, "champion", "alias")
+    transition = requested(requester, pair_.candidate)
+    workflow.decide(officer, transition.pk, "approved", "Higher AUC, same data.", PASSWORD)
+    return transition
+
+
+def custody_history(requester: User, officer: User) -> Pair:
+    """Version 1 seen in Production, then version 2 requested, approved and applied."""
+    pair_ = pair()
+    observed_stage(pair_.model, 1, "Production", (0, 10))
+    transition = requested(requester, pair_.candidate)
+    workflow.decide(officer, transition.pk, "approved", "Recall is better.", PASSWORD)
+    applied_stage(pair_.model, 2, "Production", 60)
+    return pair_
