@@ -65,13 +65,12 @@ def test_it_shows_lineage_signature_metrics_and_aliases(
     assert "<img src=x" not in body
 
 
-def test_it_hides_the_request_button_while_no_request_page_is_routed(
-    dana: User, version: ModelVersion
-) -> None:
+def test_it_offers_a_data_scientist_the_request_button(dana: User, version: ModelVersion) -> None:
     response = client_for(dana).get(url(version))
 
     assert response.status_code == 200
-    assert response.context["request_url"] in {"", f"/models/versions/{version.pk}/request/"}
+    assert response.context["request_url"] == f"/models/versions/{version.pk}/request/"
+    assert f'href="/models/versions/{version.pk}/request/"' in response.content.decode()
 
 
 def test_it_never_offers_the_request_button_to_an_executive(
