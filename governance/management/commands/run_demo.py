@@ -1,5 +1,6 @@
 """Start a local MLflow server with demo work, mirror it, create demo users, serve."""
 
+import contextlib
 import logging
 import os
 import secrets
@@ -7,6 +8,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from types import FrameType
@@ -78,7 +80,8 @@ class Command(BaseCommand):
             server = self._start_mlflow(options["data_dir"], options["mlflow_port"])
             uri = server.uri
         try:
-            source = self._prepare(uri)
+            with _quiet_logs():
+                source = self._prepare(uri)
             if not options["no_serve"]:
                 if server is not None:
                     self._connect_webhook(server, options["port"])
@@ -200,6 +203,21 @@ class _PeriodicSync(threading.Thread):
                 logger.warning("Demo sync of source %s failed", self.source_id)
             finally:
                 connections.close_all()
+
+
+@contextlib.contextmanager
+def _quiet_logs() -> Iterator[None]:
+    """Hold back INFO logs while preparing: the progress lines already say it all."""
+    if "LOG_LEVEL" in os.environ:
+        yield
+        return
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        root.setLevel(level)
 
 
 def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
