@@ -3,9 +3,10 @@
 from typing import Any
 
 import django_filters
-from django.db.models import F, OuterRef, QuerySet, Subquery
+from django.db.models import F, OuterRef, QuerySet, Subquery, TextField
 from django.db.models.expressions import OrderBy
 from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.views import APIView
@@ -87,7 +88,9 @@ class RunFilter(django_filters.FilterSet):
             raise ValidationError({"tag": ["Give a tag key, optionally followed by =value."]})
         if not has_value:
             return queryset.filter(tags__has_key=key)
-        return queryset.alias(_tag=KeyTextTransform(key, "tags")).filter(_tag=expected)
+        # The cast keeps SQLite from comparing the value as JSON (it would need quoting).
+        value_of = Cast(KeyTextTransform(key, "tags"), output_field=TextField())
+        return queryset.alias(_tag=value_of).filter(_tag=expected)
 
     def filter_dataset_digest(
         self, queryset: QuerySet[Run], name: str, value: str

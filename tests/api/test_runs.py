@@ -186,3 +186,22 @@ def test_it_answers_404_for_an_unknown_run(client_for: ClientFor, dana: User) ->
 
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
+
+
+def test_it_orders_and_filters_by_keys_with_quotes_and_dots(
+    client_for: ClientFor, dana: User
+) -> None:
+    # SQLite's JSON paths cannot hold a double quote; PostgreSQL takes any key.
+    key = "it's <odd>.key"
+    exp = data.experiment("odd")
+    data.run(exp, name="low", params={key: "1"}, tags={key: "x"}, metrics={key: 1.0}, minutes=2)
+    data.run(exp, name="high", params={key: "2"}, metrics={key: 2.0}, minutes=1)
+    client = client_for(dana)
+
+    by_param = client.get(URL, {"order_by": f"-params.{key}"})
+    by_metric = client.get(URL, {"order_by": f"metrics.{key}"})
+    by_tag = client.get(URL, {"tag": f"{key}=x"})
+
+    assert _ids(by_param.json()) == ["high", "low"]
+    assert _ids(by_metric.json()) == ["low", "high"]
+    assert _ids(by_tag.json()) == ["low"]
