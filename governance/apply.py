@@ -96,8 +96,10 @@ def relay_outbox() -> int:
 def apply_outbox(outbox_id: int) -> Outcome:
     """Apply one approved transition to MLflow and record the result."""
     with transaction.atomic():
+        # Only the outbox row is locked ("self"): the joined source and user rows stay
+        # free for the sync's lease and for logins while MLflow is being called.
         outbox = (
-            ApplyOutbox.objects.select_for_update(skip_locked=True)
+            ApplyOutbox.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(pk=outbox_id)
             .select_related(
                 "request__model_version__registered_model__source", "request__requested_by"

@@ -10,6 +10,11 @@ as ``Decision.acting_role``; a user who holds only ``admin`` therefore cannot de
 while a user who also holds ``governance_officer`` decides as an officer. Since
 nobody can grant themselves a role, an admin becomes an officer only when another
 admin makes them one, and that grant is on the ledger.
+
+What each role may do is fixed here, in code, rather than held as Django permissions
+editable in the admin site: the separation of duties must not be loosened by editing
+a group. Pages and the API ask the ``can_*`` functions and show ``Verdict.reason``;
+services call them too, and record a refusal with :func:`refuse`.
 """
 
 from collections.abc import Iterable

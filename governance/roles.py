@@ -47,7 +47,7 @@ def _change_role(
         before = _current_roles(subject)
         if (role in before) == grant:
             return False
-        group = Group.objects.get(name=role)
+        group = Group.objects.get_or_create(name=role)[0]
         if grant:
             subject.groups.add(group)
         else:

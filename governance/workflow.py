@@ -112,8 +112,6 @@ def request_transition(
             version=version.version,
             target=target,
         )
-    if _holds_target(version, target_kind, target):
-        raise InvalidRequest(f"{version} already holds {target}")
 
     try:
         with transaction.atomic():
@@ -123,6 +121,8 @@ def request_transition(
             version = ModelVersion.objects.select_related(
                 "registered_model__source", "training_run"
             ).get(pk=version.pk)
+            if _holds_target(version, target_kind, target):
+                raise InvalidRequest(f"{version} already holds {target}")
             open_request = TransitionRequest.objects.filter(
                 registered_model=model,
                 target_kind=target_kind,

@@ -2,48 +2,25 @@
 
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 import pytest
-from celery import Celery
 from django.contrib.auth.models import User
 from mlflow import MlflowClient
 from pytest_django import DjangoCaptureOnCommitCallbacks, Settings
 
 from governance import apply, celery_app, workflow
 from governance.models import ApplyOutbox, LedgerEntry, TransitionRequest
+from tests.support.broker_outage import dead_broker
 from tests.support.celery_worker import CeleryWorker
 from tests.support.mirror_rows import make_source, register_in_mlflow
 from tests.support.mlflow_server import MlflowServer
 from tests.support.personas import DANA, OLIVIA, PASSWORD, make_user
-from tests.support.services import free_port
 
 pytestmark = [
     pytest.mark.usefixtures("fast_password_hasher"),
     pytest.mark.filterwarnings("ignore:.*transition_model_version_stage.*:FutureWarning"),
 ]
-
-
-@contextmanager
-def dead_broker(app: Celery) -> Iterator[None]:
-    """Send this process's tasks to a Redis that is not there, as during an outage."""
-    keys = ("task_always_eager", "broker_url")
-    saved = {key: app.conf[key] for key in keys}
-    app.conf.update(task_always_eager=False, broker_url=f"redis://127.0.0.1:{free_port()}/0")
-    _reconnect(app)
-    try:
-        yield
-    finally:
-        app.conf.update(saved)
-        _reconnect(app)
-
-
-def _reconnect(app: Celery) -> None:
-    # Pools are built once from the configuration; drop them to use the new one.
-    app.pool.force_close_all()  # type: ignore[attr-defined]
-    app._pool = None  # type: ignore[attr-defined]
-    app.amqp._producer_pool = None  # type: ignore[attr-defined]
 
 
 def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:

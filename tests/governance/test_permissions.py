@@ -155,7 +155,7 @@ def test_the_requester_cannot_decide_their_own_request(
     users: dict[str, User], pending: TransitionRequest
 ) -> None:
     dana = users["dana"]
-    dana.groups.add(Group.objects.get(name="governance_officer"))
+    dana.groups.add(Group.objects.get_or_create(name="governance_officer")[0])
 
     verdict = permissions.can_decide(dana, pending)
 
@@ -166,7 +166,7 @@ def test_the_run_author_cannot_approve_promotion_to_production(
     users: dict[str, User], pending: TransitionRequest
 ) -> None:
     derek = users["derek"]
-    derek.groups.add(Group.objects.get(name="governance_officer"))
+    derek.groups.add(Group.objects.get_or_create(name="governance_officer")[0])
 
     verdict = permissions.can_decide(derek, pending)
 
@@ -179,7 +179,7 @@ def test_the_run_author_may_decide_other_targets(
     users: dict[str, User], pending: TransitionRequest
 ) -> None:
     derek = users["derek"]
-    derek.groups.add(Group.objects.get(name="governance_officer"))
+    derek.groups.add(Group.objects.get_or_create(name="governance_officer")[0])
     pending.target = "Staging"
 
     assert permissions.can_decide(derek, pending).allowed
@@ -189,7 +189,7 @@ def test_an_admin_who_is_also_an_officer_decides_as_officer(
     users: dict[str, User], pending: TransitionRequest
 ) -> None:
     adam = users["adam"]
-    adam.groups.add(Group.objects.get(name="governance_officer"))
+    adam.groups.add(Group.objects.get_or_create(name="governance_officer")[0])
 
     verdict = permissions.can_decide(adam, pending)
 

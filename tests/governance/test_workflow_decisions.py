@@ -40,7 +40,7 @@ def _actions() -> list[str]:
 
 
 def _officer(user: User) -> User:
-    user.groups.add(Group.objects.get(name="governance_officer"))
+    user.groups.add(Group.objects.get_or_create(name="governance_officer")[0])
     return User.objects.get(pk=user.pk)
 
 
