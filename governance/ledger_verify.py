@@ -7,12 +7,15 @@ the lowest entry that is wrong, with the reason.
 
 import json
 import logging
+import multiprocessing
 import time
 from collections.abc import Callable, Generator, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
+from itertools import repeat
 from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
@@ -170,6 +173,13 @@ def _check_columns(row: Sequence[Any], seq: int, times: dict[datetime, str]) -> 
     raise _Broken(seq, f"columns differ from the hashed record ({fields})")
 
 
+def _check_row(row: Sequence[Any], times: dict[datetime, str]) -> None:
+    """Run the checks that need only the row itself: its hash, then its columns."""
+    if hash_text(row[_CANONICAL]) != row[_HASH]:
+        raise _Broken(row[_SEQ], "hash mismatch (the stored record does not hash to entry_hash)")
+    _check_columns(row, row[_SEQ], times)
+
+
 def _claimed_prev(row: Sequence[Any]) -> Any:
     """Return the previous hash the entry's hashed record names (columns may lie)."""
     try:
@@ -203,26 +213,41 @@ class _ChainCheck:
         self.last_hash = start_prev or ""
 
     def feed(self, row: Sequence[Any]) -> None:
+        """Check one full row (``ROW_FIELDS``)."""
         seq = row[_SEQ]
         if self.pending is not None:
-            self._resolve_link(row)
-        if seq != self.expected:
-            if seq < self.expected:
-                raise _Broken(seq, f"out of order (after entry {self.expected - 1})")
-            if self.expected == 1:
-                raise _Broken(1, f"missing (sequence starts at {seq})")
-            raise _Broken(
-                self.expected,
-                f"missing (sequence jumps from {self.expected - 1} to {seq})",
-            )
+            self._resolve_link(seq, _claimed_prev(row))
+        self._expect(seq)
+        _check_row(row, self.times)
+        self._advance(seq, row[_PREV], row[_HASH])
 
-        entry_hash = row[_HASH]
-        if hash_text(row[_CANONICAL]) != entry_hash:
-            raise _Broken(seq, "hash mismatch (the stored record does not hash to entry_hash)")
-        _check_columns(row, seq, self.times)
+    def feed_checked(
+        self,
+        seq: int,
+        prev_hash: str,
+        entry_hash: str,
+        check_row: Callable[[], None],
+        claimed_prev: Callable[[], Any],
+    ) -> None:
+        """Check one row whose own checks (hash, columns) ``check_row`` runs or recalls."""
+        if self.pending is not None:
+            self._resolve_link(seq, claimed_prev())
+        self._expect(seq)
+        check_row()
+        self._advance(seq, prev_hash, entry_hash)
 
+    def _expect(self, seq: int) -> None:
+        if seq == self.expected:
+            return
+        if seq < self.expected:
+            raise _Broken(seq, f"out of order (after entry {self.expected - 1})")
+        if self.expected == 1:
+            raise _Broken(1, f"missing (sequence starts at {seq})")
+        raise _Broken(self.expected, f"missing (sequence jumps from {self.expected - 1} to {seq})")
+
+    def _advance(self, seq: int, prev_hash: str, entry_hash: str) -> None:
         confirmed = self._check_checkpoints(seq, entry_hash)
-        if self.prev_hash is not None and row[_PREV] != self.prev_hash:
+        if self.prev_hash is not None and prev_hash != self.prev_hash:
             self._link_broken(seq, entry_hash, confirmed)
         self.prev_hash = entry_hash
         self.prev_confirmed = confirmed
@@ -247,14 +272,10 @@ class _ChainCheck:
         # entry's link was; the next entry, by linking to this one or not, decides.
         self.pending = (seq, entry_hash)
 
-    def _resolve_link(self, successor: Sequence[Any] | None) -> None:
+    def _resolve_link(self, successor_seq: int | None, successor_prev: Any) -> None:
         assert self.pending is not None
         seq, entry_hash = self.pending
-        if (
-            successor is not None
-            and successor[_SEQ] == seq + 1
-            and _claimed_prev(successor) != entry_hash
-        ):
+        if successor_seq == seq + 1 and successor_prev != entry_hash:
             raise _Broken(seq, f"link broken (prev_hash is not the hash of entry {seq - 1})")
         self._blame_previous(seq)
 
@@ -263,7 +284,7 @@ class _ChainCheck:
 
     def finish(self, checkpoints: Sequence[Checkpoint], head: tuple[int, str] | None) -> None:
         if self.pending is not None:
-            self._resolve_link(None)
+            self._resolve_link(None, None)
         if checkpoints:
             latest = max(checkpoints, key=lambda checkpoint: checkpoint.seq)
             if latest.seq > self.last_seq:
@@ -327,11 +348,16 @@ def _column(attname: str) -> str:
     return connection.ops.quote_name(columns[attname])
 
 
-def stream_rows(start_seq: int = 1, chunk_size: int = 5000) -> Generator[Sequence[Any], None, None]:
+def stream_rows(
+    start_seq: int = 1, chunk_size: int = 5000, stop_seq: int | None = None
+) -> Generator[Sequence[Any], None, None]:
     """Yield ledger rows as ``ROW_FIELDS`` tuples in sequence order, chunk by chunk."""
+    bounds: dict[str, int] = {"seq__gte": start_seq}
+    if stop_seq is not None:
+        bounds["seq__lte"] = stop_seq
     if connection.vendor != "postgresql":
         yield from (
-            LedgerEntry.objects.filter(seq__gte=start_seq)
+            LedgerEntry.objects.filter(**bounds)
             .order_by("seq")
             .values_list(*ROW_FIELDS)
             .iterator(chunk_size=chunk_size)
@@ -348,7 +374,7 @@ def stream_rows(start_seq: int = 1, chunk_size: int = 5000) -> Generator[Sequenc
     table = connection.ops.quote_name(LedgerEntry._meta.db_table)
     sql = (
         f"SELECT {columns}, json_build_array({before}, {after}, {details})::text "  # noqa: S608
-        f"FROM {table} WHERE seq >= %s ORDER BY seq"
+        f"FROM {table} WHERE seq >= %s AND seq <= %s ORDER BY seq"
     )
     decode = json.JSONDecoder().decode
     first, second, third = _JSONS
@@ -358,7 +384,7 @@ def stream_rows(start_seq: int = 1, chunk_size: int = 5000) -> Generator[Sequenc
     # One thread fetches the next chunk while this one checks the current chunk, so
     # the database and the checking run on two cores instead of taking turns.
     with cursor, ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-fetch") as pool:
-        cursor.execute(sql, [start_seq])
+        cursor.execute(sql, [start_seq, stop_seq if stop_seq is not None else 2**63 - 1])
         upcoming = pool.submit(cursor.fetchmany, chunk_size)
         while chunk := upcoming.result():
             upcoming = pool.submit(cursor.fetchmany, chunk_size)
@@ -381,13 +407,117 @@ def _begin_snapshot() -> None:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
 
 
+# Below this many entries, starting worker processes costs more than it saves.
+PARALLEL_MIN_ENTRIES = 20_000
+
+
+def _links(chunk_size: int) -> Generator[tuple[int, str, str], None, None]:
+    """Yield (seq, prev_hash, entry_hash) of every entry in sequence order."""
+    table = connection.ops.quote_name(LedgerEntry._meta.db_table)
+    connection.ensure_connection()
+    cursor = connection.connection.cursor(name="ledger_links", binary=True)
+    with cursor:
+        cursor.execute(f"SELECT seq, prev_hash, entry_hash FROM {table} ORDER BY seq")  # noqa: S608
+        while chunk := cursor.fetchmany(chunk_size):
+            yield from chunk
+
+
+def _full_row(seq: int) -> Sequence[Any] | None:
+    with closing(stream_rows(seq, 1, stop_seq=seq)) as rows:
+        return next(iter(rows), None)
+
+
+def _first_row_problem(
+    first_seq: int, last_seq: int, chunk_size: int
+) -> tuple[int, LedgerProblem] | None:
+    """Run the row checks (hash, columns) over one range of entries, in a worker process."""
+    times: dict[datetime, str] = {}
+    try:
+        with closing(stream_rows(first_seq, chunk_size, stop_seq=last_seq)) as rows:
+            for row in rows:
+                try:
+                    _check_row(row, times)
+                except _Broken as broken:
+                    return row[_SEQ], broken.problem
+        return None
+    finally:
+        connection.close()
+
+
+def _row_problems_in_parallel(top: int, workers: int, chunk_size: int) -> dict[int, LedgerProblem]:
+    """Check the rows of entries 1..top in ``workers`` processes; map row to first problem."""
+    size = -(-top // workers)
+    firsts = list(range(1, top + 1, size))
+    lasts = [min(first + size - 1, top) for first in firsts]
+    # Forked workers would share this process's database socket; closing it first
+    # gives each its own connection.
+    connection.close()
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=len(firsts), mp_context=context) as pool:
+        results = list(pool.map(_first_row_problem, firsts, lasts, repeat(chunk_size)))
+    return dict(result for result in results if result is not None)
+
+
+def _check_links(
+    checkpoints: Sequence[Checkpoint],
+    head: tuple[int, str] | None,
+    problems: dict[int, LedgerProblem],
+    checked_to: int,
+    chunk_size: int,
+) -> VerificationReport:
+    """Walk sequence, links and checkpoints, recalling the row checks the workers ran."""
+    started = time.monotonic()
+    check = _ChainCheck(checkpoints, 1, GENESIS_HASH)
+
+    def recall(seq: int) -> None:
+        if seq in problems:
+            raise _Broken(problems[seq].seq, problems[seq].reason)
+        if seq > checked_to:  # appended after the workers started
+            row = _full_row(seq)
+            if row is not None:
+                _check_row(row, check.times)
+
+    def claimed_prev(seq: int) -> Any:
+        row = _full_row(seq)
+        return None if row is None else _claimed_prev(row)
+
+    problem: LedgerProblem | None = None
+    try:
+        with closing(_links(chunk_size)) as links:
+            for seq, prev_hash, entry_hash in links:
+                check.feed_checked(
+                    seq,
+                    prev_hash,
+                    entry_hash,
+                    partial(recall, seq),
+                    partial(claimed_prev, seq),
+                )
+        check.finish(checkpoints, head)
+    except _Broken as broken:
+        problem = broken.problem
+    return VerificationReport(
+        entries=check.count,
+        last_seq=check.last_seq,
+        last_hash=check.last_hash,
+        checkpoints=len(checkpoints),
+        problem=problem,
+        elapsed_seconds=time.monotonic() - started,
+    )
+
+
 def verify_ledger(
     *,
     checkpoint_dir: Path | None = None,
     public_key: Ed25519PublicKey | None = None,
     chunk_size: int = 5000,
+    workers: int = 1,
 ) -> VerificationReport:
-    """Verify the whole ledger and its signed checkpoints."""
+    """Verify the whole ledger and its signed checkpoints.
+
+    With ``workers`` above one on PostgreSQL, the per-entry checks (hash, columns) of
+    a large ledger run in that many processes; sequence, links and checkpoints are
+    then walked in this one over the hashes alone, with the same verdicts.
+    """
     directory = checkpoint_dir or checkpoint_files.checkpoint_directory()
     started = time.monotonic()
     try:
@@ -398,12 +528,22 @@ def verify_ledger(
         return VerificationReport(0, 0, "", 0, LedgerProblem(None, str(exc)))
 
     fresh_transaction = not connection.in_atomic_block
+    problems: dict[int, LedgerProblem] | None = None
+    checked_to = 0
+    if workers > 1 and fresh_transaction and connection.vendor == "postgresql":
+        checked_to = (_read_head() or (0, ""))[0]
+        if checked_to >= PARALLEL_MIN_ENTRIES:
+            problems = _row_problems_in_parallel(checked_to, workers, chunk_size)
+
     with transaction.atomic():
         if fresh_transaction:
             _begin_snapshot()
         head = _read_head()
-        with closing(stream_rows(chunk_size=chunk_size)) as rows:
-            report = check_rows(rows, checkpoints, head=head)
+        if problems is not None:
+            report = _check_links(checkpoints, head, problems, checked_to, chunk_size)
+        else:
+            with closing(stream_rows(chunk_size=chunk_size)) as rows:
+                report = check_rows(rows, checkpoints, head=head)
 
     elapsed = time.monotonic() - started
     if report.intact:
