@@ -11,7 +11,14 @@ from rest_framework.views import APIView
 
 from governance.api.errors import sentence
 from governance.models import ApiToken
-from governance.permissions import ADMIN, Verdict, can_view, has_role
+from governance.permissions import (
+    ADMIN,
+    EXECUTIVE,
+    GOVERNANCE_OFFICER,
+    Verdict,
+    can_view,
+    has_role,
+)
 
 
 class HasGovernanceRole(BasePermission):
@@ -29,6 +36,21 @@ class HasGovernanceRole(BasePermission):
         if not verdict.allowed:
             _count_refused_call(request, view)
         return verdict.allowed
+
+
+class IsAuditor(HasGovernanceRole):
+    """Officers, executives and admins: the roles the pages' audit export serves."""
+
+    AUDIT_ROLES = (GOVERNANCE_OFFICER, EXECUTIVE, ADMIN)
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        if not super().has_permission(request, view):
+            return False
+        if any(has_role(request.user, role) for role in self.AUDIT_ROLES):
+            return True
+        self.message = "Only governance officers, executives and admins audit the ledger."
+        _count_refused_call(request, view)
+        return False
 
 
 def _count_refused_call(request: Request, view: APIView) -> None:

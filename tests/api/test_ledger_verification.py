@@ -69,6 +69,17 @@ def test_it_refuses_a_user_without_a_role(client_for: ClientFor, nobody: User) -
     assert client_for(nobody).get(URL).status_code == 403
 
 
+def test_it_refuses_a_data_scientist_as_the_audit_export_does(
+    client_for: ClientFor, dana: User
+) -> None:
+    response = client_for(dana).get(URL)
+
+    assert response.status_code == 403
+    assert response.json()["error"]["message"] == (
+        "Only governance officers, executives and admins audit the ledger."
+    )
+
+
 def test_it_is_throttled_per_user(client_for: ClientFor, erin: User) -> None:
     client = client_for(erin)
 

@@ -14,6 +14,7 @@ from governance import ledger_verify
 from governance.api import serializers as api
 from governance.api.filters import LedgerEntryFilter
 from governance.api.pagination import ApiPagination
+from governance.api.permissions import IsAuditor
 from governance.api.views.base import GovernedApiView
 from governance.models import LedgerEntry, ModelVersion, RegisteredModel
 
@@ -65,6 +66,7 @@ class VerificationThrottle(SimpleRateThrottle):
 class LedgerVerificationView(GovernedApiView):
     """Verify the whole chain and its signed checkpoints now, as ``verify_ledger`` does."""
 
+    permission_classes = [IsAuditor]
     throttle_classes = [*GovernedApiView.throttle_classes, VerificationThrottle]
 
     @extend_schema(responses=api.LedgerVerificationSerializer)
