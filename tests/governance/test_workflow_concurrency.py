@@ -2,13 +2,16 @@
 
 import threading
 import uuid
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group, User
 from django.db import connection
 from mlflow import MlflowClient
+from pytest_django import Settings
 
 from governance import workflow
+from governance.ledger_verify import verify_ledger
 from governance.models import ApplyOutbox, Decision, LedgerEntry
 from tests.support.mirror_rows import make_source, register_in_mlflow
 from tests.support.mlflow_server import MlflowServer
@@ -24,8 +27,9 @@ CONTENDERS = 20
 
 
 def test_twenty_concurrent_approvals_make_one_decision_and_one_change(
-    mlflow_server: MlflowServer,
+    mlflow_server: MlflowServer, settings: Settings, tmp_path: Path
 ) -> None:
+    settings.LEDGER_SIGNING_KEY = "22" * 32
     name = f"race-{uuid.uuid4().hex[:8]}"
     source = make_source("race", mlflow_server.uri)
     [version] = register_in_mlflow(mlflow_server.uri, source, name)
@@ -68,3 +72,5 @@ def test_twenty_concurrent_approvals_make_one_decision_and_one_change(
     assert applied.details["already_in_target"] is False
     client = MlflowClient(tracking_uri=mlflow_server.uri, registry_uri=mlflow_server.uri)
     assert client.get_model_version(name, "1").current_stage == "Production"
+    report = verify_ledger(checkpoint_dir=tmp_path)
+    assert report.intact, report.problem
