@@ -149,6 +149,10 @@ def _changes(rows: Iterable[Mapping[str, Any]], kind: str) -> list[_Change]:
         start, end, exact = _timing(row)
         key, value, archives_others = move
         changes.append(_Change(row["seq"], key, value, start, end, exact, row, archives_others))
+        if kind == STAGE and row["action"] == APPLIED:
+            # Named so that the sync's later sight of these archivals is an echo.
+            for version in _value(row["details"], "archived_versions") or ():
+                changes.append(_Change(row["seq"], version, "Archived", start, end, exact, row))
     return _without_echoes(changes)
 
 

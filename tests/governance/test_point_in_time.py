@@ -38,8 +38,16 @@ def observed(action: str, version: int, window: tuple[int | None, int], **fields
         )
 
 
-def applied(kind: str, version: int, target: str, minute: int, after: dict[str, Any]) -> None:
+def applied(
+    kind: str,
+    version: int,
+    target: str,
+    minute: int,
+    after: dict[str, Any],
+    archived: tuple[int, ...] = (),
+) -> None:
     details = {
+        "archived_versions": list(archived),
         "target_kind": kind,
         "request_id": 40 + version,
         "approvers": ["Olivia Pope", "Oscar Martinez"],
@@ -215,6 +223,25 @@ def test_it_drops_the_alias_of_a_deleted_version() -> None:
 
     assert holder_at("default", MODEL, "alias", "challenger", at(15)) is not None
     assert holder_at("default", MODEL, "alias", "challenger", at(40)) is None
+
+
+def test_it_knows_when_an_applied_promotion_archived_the_incumbent() -> None:
+    observed("mlflow.version_registered", 1, (None, 0), after={"stage": "Production"})
+    applied("stage", 2, "Production", 30, {"stage": "Production"}, archived=(1,))
+    observed(
+        "mlflow.stage_changed",
+        1,
+        (20, 40),
+        target="Archived",
+        before={"stage": "Production"},
+        after={"stage": "Archived"},
+    )
+
+    before = production(25)
+    after = production(35)
+
+    assert before is not None and (before.version, before.uncertain) == (1, False)
+    assert after is not None and (after.version, after.also_holding) == (2, ())
 
 
 def test_it_rejects_an_unknown_target_kind() -> None:
