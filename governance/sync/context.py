@@ -11,8 +11,9 @@ from governance.sync.lease import Lease
 from governance.sync.summary import Counts
 
 # Re-read this much before a watermark: clients stamp runs with their own clocks, and a
-# run or version written just before the last pass may commit just after it.
-WATERMARK_OVERLAP_MS = 5 * 60 * 1000
+# run or version written just before the last pass may commit just after it. Anything
+# older that slips past is caught by the scheduled full reconciliation.
+WATERMARK_OVERLAP_MS = 60 * 1000
 
 _USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/\s@]+@")
 

@@ -48,14 +48,25 @@ def sync_model(source_id: int, model_name: str) -> SyncSummary:
 
 def _steps(p: SyncPass, kind: str, target: str) -> None:
     if kind == SyncRun.Kind.MODEL:
-        sync_registry(p, only=target)
+        _timed(p, "registry", lambda: sync_registry(p, only=target))
     else:
         experiments = sync_experiments(p)
-        sync_runs(p, experiments)
-        sync_logged_models(p, experiments)
-        sync_registry(p)
+        _timed(p, "runs", lambda: sync_runs(p, experiments))
+        _timed(p, "logged models", lambda: sync_logged_models(p, experiments))
+        _timed(p, "registry", lambda: sync_registry(p))
     link_training_runs(p)
-    sync_metric_history(p)
+    _timed(p, "metric history", lambda: sync_metric_history(p))
+
+
+def _timed(p: SyncPass, step: str, action: Callable[[], None]) -> None:
+    clock = time.monotonic()
+    action()
+    logger.debug(
+        "sync of source %s read %s in %d ms",
+        p.source.pk,
+        step,
+        int((time.monotonic() - clock) * 1000),
+    )
 
 
 def _previous_success(source: MlflowSource, kind: str, target: str) -> SyncRun | None:

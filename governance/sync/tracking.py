@@ -324,7 +324,8 @@ def _incremental_pages(
     seen: set[str] = set()
     filters = [
         f"attributes.start_time >= {since_ms}",
-        f"attributes.end_time >= {since_ms}",
+        # Started earlier, ended since: the first filter has the rest already.
+        f"attributes.end_time >= {since_ms} and attributes.start_time < {since_ms}",
         "attributes.status = 'RUNNING'",
     ]
     for filter_string in filters:
