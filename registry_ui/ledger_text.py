@@ -65,13 +65,23 @@ def precision_words(entry: LedgerEntry) -> str:
     return "recorded when it happened"
 
 
+def _scalar(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
 def compact(value: Any) -> str:
     """Return a before/after value as short, stable text ("" for nothing)."""
     if value is None or value == {} or value == []:
         return ""
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+    if isinstance(value, dict):
+        return "; ".join(f"{key}: {_scalar(value[key])}" for key in sorted(value))
+    if isinstance(value, list):
+        return ", ".join(_scalar(item) for item in value)
+    return _scalar(value)
 
 
 @dataclass(frozen=True)
@@ -93,7 +103,8 @@ def entry_row(entry: LedgerEntry) -> EntryRow:
         entry=entry,
         action=action_words(entry.action),
         actor=actor,
-        role=role_words(entry.actor_role),
+        # An entry without a person names the system once, not as actor and role.
+        role=role_words(entry.actor_role) if entry.actor_id or entry.actor_name else "",
         precision=precision_words(entry),
         before=compact(entry.before),
         after=compact(entry.after),
