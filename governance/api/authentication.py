@@ -10,7 +10,7 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
-from governance.api.tokens import digest
+from governance.api.tokens import RefusedToken, digest, record_refused_token
 from governance.models import ApiToken
 
 KEYWORDS = (b"token", b"bearer")
@@ -37,29 +37,32 @@ class ApiTokenAuthentication(BaseAuthentication):
         parts = get_authorization_header(request).split()
         if not parts or parts[0].lower() not in KEYWORDS:
             return None
-        if len(parts) != 2:
-            raise exceptions.AuthenticationFailed("Give exactly one token after the keyword.")
         try:
-            secret = parts[1].decode("ascii")
-        except UnicodeDecodeError:
-            raise exceptions.AuthenticationFailed("Invalid token.") from None
-        try:
-            return self._authenticate_secret(secret)
-        except exceptions.AuthenticationFailed:
+            return self._authenticate_parts(parts)
+        except RefusedToken as refused:
             guesses = FailedTokenThrottle()
             view: Any = (request.parser_context or {}).get("view")
             if not guesses.allow_request(request, view):
                 raise exceptions.Throttled(guesses.wait()) from None
-            raise
+            # Recorded only below the throttle, so guessing cannot flood the ledger.
+            record_refused_token(request.path, refused.token, refused.why)
+            raise exceptions.AuthenticationFailed(refused.message) from None
 
-    def _authenticate_secret(self, secret: str) -> tuple[AbstractBaseUser, ApiToken]:
-        token = (
-            ApiToken.objects.select_related("user")
-            .filter(key_digest=digest(secret), revoked_at__isnull=True)
-            .first()
-        )
-        if token is None or not token.user.is_active:
-            raise exceptions.AuthenticationFailed("Invalid or revoked token.")
+    def _authenticate_parts(self, parts: list[bytes]) -> tuple[AbstractBaseUser, ApiToken]:
+        if len(parts) != 2:
+            raise RefusedToken("malformed", "Give exactly one token after the keyword.")
+        try:
+            secret = parts[1].decode("ascii")
+        except UnicodeDecodeError:
+            raise RefusedToken("malformed", "Invalid token.") from None
+
+        token = ApiToken.objects.select_related("user").filter(key_digest=digest(secret)).first()
+        if token is None:
+            raise RefusedToken("unknown")
+        if token.revoked_at is not None:
+            raise RefusedToken("revoked", token=token)
+        if not token.user.is_active:
+            raise RefusedToken("owner inactive", token=token)
 
         now = timezone.now()
         if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:

@@ -24,6 +24,18 @@ class TokenAlreadyRevoked(Exception):
     """The token was revoked before; revoking is not repeated."""
 
 
+class RefusedToken(Exception):
+    """A presented token did not authenticate; ``why`` is recorded, never the secret."""
+
+    def __init__(
+        self, why: str, message: str = "Invalid or revoked token.", token: ApiToken | None = None
+    ) -> None:
+        super().__init__(message)
+        self.why = why
+        self.message = message
+        self.token = token
+
+
 @dataclass(frozen=True)
 class IssuedToken:
     """A new token and its secret, which exists only in this value and the response."""
@@ -92,3 +104,23 @@ def revoke_api_token(token: ApiToken, *, by: User) -> ApiToken:
 
     logger.info("Revoked API token %s of user %s by user %s", locked.pk, locked.user_id, by.pk)
     return locked
+
+
+def record_refused_token(path: str, token: ApiToken | None, why: str) -> None:
+    """Record a refused API token as a security event, naming the token only if known."""
+    details: dict[str, str] = {"why": why, "path": path[:256]}
+    if token is not None:
+        details["owner"] = token.user.get_username()
+    with transaction.atomic():
+        entry = ledger.append(
+            ledger.EntryDraft(
+                action="security.api_token_refused",
+                object_type="api_token",
+                object_id=str(token.pk) if token else "",
+                precision="recorded",
+                details=details,
+            )
+        )
+    logger.warning(
+        "API token refused (%s): ledger entry %s from %s", why, entry.seq, entry.client_address
+    )

@@ -196,3 +196,27 @@ def test_it_answers_401_to_a_malformed_or_unknown_token(header: str) -> None:
 
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "authentication_failed"
+
+
+def test_a_refused_token_is_a_security_event_without_the_secret(dana: User) -> None:
+    issued = create_api_token(dana, "old", by=dana)
+    session = APIClient()
+    session.force_login(dana)
+    session.post(f"{URL}{issued.token.pk}/revoke/")
+    machine = APIClient()
+
+    machine.credentials(HTTP_AUTHORIZATION=f"Token {issued.secret}")
+    machine.get("/api/v1/runs/")
+    machine.credentials(HTTP_AUTHORIZATION="Token mlg_made-up")
+    machine.get("/api/v1/models/")
+
+    revoked, unknown = LedgerEntry.objects.filter(action="security.api_token_refused").order_by(
+        "seq"
+    )
+    assert (revoked.object_id, revoked.details) == (
+        str(issued.token.pk),
+        {"why": "revoked", "path": "/api/v1/runs/", "owner": "dana"},
+    )
+    assert (unknown.object_id, unknown.details["why"]) == ("", "unknown")
+    assert revoked.client_address == "127.0.0.1"
+    assert issued.secret not in revoked.canonical and "mlg_made-up" not in unknown.canonical
