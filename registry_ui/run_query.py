@@ -11,8 +11,18 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from django.db.models import Exists, F, FilteredRelation, OrderBy, OuterRef, Q, QuerySet
+from django.db.models import (
+    Exists,
+    F,
+    FilteredRelation,
+    OrderBy,
+    OuterRef,
+    Q,
+    QuerySet,
+    TextField,
+)
 from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 
 from governance.models import Run, RunMetric
 
@@ -178,6 +188,12 @@ def _text_condition(alias: str, op: str, value: str) -> Q:
     return Q(**{f"{alias}__{lookup}": core})
 
 
+def _json_text(key: str, field: str) -> Cast:
+    # The cast makes comparisons plain text on every backend; without it SQLite's
+    # JSON lookups would parse the user's value as JSON.
+    return Cast(KeyTextTransform(key, field), output_field=TextField())
+
+
 def apply_filters(runs: QuerySet[Run], clauses: list[Clause]) -> QuerySet[Run]:
     """Narrow ``runs`` by every clause."""
     for index, clause in enumerate(clauses):
@@ -196,7 +212,7 @@ def apply_filters(runs: QuerySet[Run], clauses: list[Clause]) -> QuerySet[Run]:
             alias = ATTRIBUTES[clause.key]
         else:
             alias = f"filter_{index}"
-            runs = runs.alias(**{alias: KeyTextTransform(clause.key, clause.kind)})
+            runs = runs.alias(**{alias: _json_text(clause.key, clause.kind)})
         runs = runs.filter(_text_condition(alias, clause.op, clause.value))
     return runs
 
@@ -238,7 +254,7 @@ def apply_sort(runs: QuerySet[Run], sort: SortKey) -> QuerySet[Run]:
     elif column.kind == "attributes":
         expression = F(ATTRIBUTES[column.key])
     else:
-        runs = runs.alias(sort_value=KeyTextTransform(column.key, column.kind))
+        runs = runs.alias(sort_value=_json_text(column.key, column.kind))
         expression = F("sort_value")
     primary: OrderBy = (
         expression.desc(nulls_last=True) if sort.descending else expression.asc(nulls_last=True)
