@@ -95,6 +95,8 @@ class EntryRow:
     precision: str
     before: str
     after: str
+    # The transition request the entry is about, when it is about one.
+    request_pk: int | None = None
 
 
 def entry_row(entry: LedgerEntry) -> EntryRow:
@@ -108,4 +110,7 @@ def entry_row(entry: LedgerEntry) -> EntryRow:
         precision=precision_words(entry),
         before=compact(entry.before),
         after=compact(entry.after),
+        request_pk=int(entry.object_id)
+        if entry.object_type == "transition_request" and entry.object_id.isdigit()
+        else None,
     )

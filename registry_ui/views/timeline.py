@@ -43,7 +43,9 @@ def _timeline(
         entries = entries.filter(recorded_at__gte=since)
     if until:
         entries = entries.filter(recorded_at__lt=until)
-    page = Paginator(entries.order_by("seq"), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(entries.select_related("corrects").order_by("seq"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     moment = data.get("as_of") or timezone.now()
     query = request.GET.copy()
     query.pop("page", None)

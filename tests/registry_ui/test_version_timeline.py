@@ -2,8 +2,11 @@
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import transaction
 from django.test import Client
 
+from governance import ledger
+from governance.models import LedgerEntry
 from tests.registry_ui import workflow_data
 from tests.registry_ui.conftest import client_for
 
@@ -43,6 +46,26 @@ def test_it_lists_request_decision_and_application_in_order(
     body = response.content.decode()
     assert f'id="entry-{approved.entry.seq}"' in body
     assert f'href="#entry-{approved.entry.seq}"' in body
+    assert f'href="/requests/{approved.request_pk}/"' in body
+
+
+def test_a_correction_points_at_the_entry_it_corrects(
+    reader: Client, olivia: User, pair: workflow_data.Pair
+) -> None:
+    original = LedgerEntry.objects.get(action="decision.approved")
+    with transaction.atomic():
+        ledger.record_correction(
+            original,
+            actor=olivia,
+            actor_role="governance_officer",
+            reason="The rationale named the wrong metric.",
+            after={"rationale": "AUC is better."},
+        )
+
+    body = reader.get(url(pair)).content.decode()
+
+    assert f'corrects <a href="#entry-{original.seq}">#{original.seq}</a>' in body
+    assert "Correction of an earlier entry" in body
 
 
 def test_it_filters_by_action_and_date(reader: Client, pair: workflow_data.Pair) -> None:
