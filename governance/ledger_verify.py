@@ -3,6 +3,9 @@
 Entries are streamed in sequence order as plain tuples, so memory stays flat and no
 model instance is built per row. The first problem found ends the check and names
 the lowest entry that is wrong, with the reason.
+
+Everything is computed here from the stored text, never by the database: hashes,
+and the comparison of the columns with the canonical record they were built from.
 """
 
 import json
@@ -86,9 +89,6 @@ class _Broken(Exception):
 
 _TIMES = tuple(PAYLOAD_FIELDS.index(name) for name in ("recorded_at", "window_start", "window_end"))
 _JSONS = tuple(PAYLOAD_FIELDS.index(name) for name in ("before", "after", "details"))
-_INTEGERS = tuple(
-    PAYLOAD_FIELDS.index(name) for name in ("seq", "actor_id", "version", "corrects_id")
-)
 _decode = json.JSONDecoder().decode
 
 
