@@ -11,6 +11,10 @@ or as base64. ``LEDGER_VERIFY_KEY`` may hold the public key alone (PEM, or 32 ra
 bytes as hex or base64) for a verifier that must not hold the private key; without it
 the public key is derived from the signing key. Outside production an unset signing
 key is generated once and kept in ``var/ledger_signing_key.pem``.
+
+Every file in ``LEDGER_CHECKPOINT_DIR`` must verify with the one verify key; to rotate
+the key, move the old files to an archive (verifiable with the old public key) and
+let the next checkpoint start the new series.
 """
 
 import base64
