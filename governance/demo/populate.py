@@ -56,6 +56,7 @@ from governance.demo.data import (
     credit_data,
     regression_metrics,
 )
+from governance.demo.names import CREDIT_MODEL, DIABETES_MODEL, TUMOUR_MODEL, WINE_MODEL
 
 logger = logging.getLogger(__name__)
 
@@ -64,10 +65,6 @@ PHASES = ("initial", "later")
 MARKER_EXPERIMENT = "credit-risk-scoring"
 MARKER_TAG = "demo.populated.{phase}"
 
-CREDIT_MODEL = "credit-risk-scorer"
-TUMOUR_MODEL = "tumour-classifier"
-WINE_MODEL = "wine-cultivar-classifier"
-DIABETES_MODEL = "diabetes-progression"
 
 # Tree models serialise a node table that skops will not load unless told to trust it.
 _TRUSTED_TYPES = ["sklearn.tree._tree.Tree"]

@@ -2,7 +2,8 @@
 
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 
 import pytest
 from django.contrib.auth.models import User
@@ -14,17 +15,18 @@ from mlflow.entities import ViewType
 from mlflow.models import Model
 from pytest_django import Settings
 
-from governance.demo.populate import (
-    CREDIT_MODEL,
-    DIABETES_MODEL,
-    TUMOUR_MODEL,
-    WINE_MODEL,
-    is_populated,
-    populate,
-)
+from governance.demo.names import CREDIT_MODEL, DIABETES_MODEL, TUMOUR_MODEL, WINE_MODEL
+from governance.demo.populate import is_populated, populate
 from governance.demo.users import DEMO_USERS
 from governance.demo.webhook import WEBHOOK_NAME, register_webhook
-from governance.models import DatasetInput, LedgerEntry, ModelVersion, RegisteredModel, Run
+from governance.models import (
+    DatasetInput,
+    LedgerEntry,
+    ModelVersion,
+    RegisteredModel,
+    Run,
+    TransitionRequest,
+)
 from governance.permissions import roles_of
 from tests.support.mlflow_server import MlflowServer
 
@@ -133,13 +135,19 @@ def test_it_skips_a_phase_already_present(demo_server: MlflowServer) -> None:
 @pytest.mark.django_db
 @pytest.mark.usefixtures("fast_password_hasher")
 def test_run_demo_syncs_each_phase_and_creates_one_user_per_role(
-    demo_server: MlflowServer, settings: Settings
+    demo_server: MlflowServer,
+    settings: Settings,
+    django_capture_on_commit_callbacks: Callable[..., AbstractContextManager[object]],
 ) -> None:
     # Through the settings fixture, so the demo's source change is undone afterwards.
     settings.MLFLOW_SOURCES = {}
-    out = io.StringIO()
+    out, again = io.StringIO(), io.StringIO()
 
-    call_command("run_demo", "--no-serve", "--tracking-uri", demo_server.uri, stdout=out)
+    # Approvals apply to MLflow once their transaction commits; here that is when
+    # the block ends, after a second run that must find nothing left to do.
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("run_demo", "--no-serve", "--tracking-uri", demo_server.uri, stdout=out)
+        call_command("run_demo", "--no-serve", "--tracking-uri", demo_server.uri, stdout=again)
 
     assert "phase later:" in out.getvalue()
     assert "phase initial:" not in out.getvalue()
@@ -180,12 +188,22 @@ def test_run_demo_syncs_each_phase_and_creates_one_user_per_role(
         assert f"user {demo.username}" in out.getvalue()
     assert LedgerEntry.objects.filter(action="role.granted").count() == len(DEMO_USERS)
 
-    again = io.StringIO()
-    call_command("run_demo", "--no-serve", "--tracking-uri", demo_server.uri, stdout=again)
-
     assert "MLflow already holds the demo work" in again.getvalue()
     assert "events=0" in again.getvalue()
+    assert "governance activity" not in again.getvalue()
     assert LedgerEntry.objects.filter(action="role.granted").count() == len(DEMO_USERS)
+
+    requests = {
+        (r.registered_model.name, r.target): r
+        for r in TransitionRequest.objects.select_related("registered_model")
+    }
+    assert requests[WINE_MODEL, "Production"].status == TransitionRequest.Status.APPLIED
+    assert client.get_model_version(WINE_MODEL, "2").current_stage == "Production"
+    assert requests[DIABETES_MODEL, "challenger"].status == TransitionRequest.Status.REJECTED
+    credit_request = requests[CREDIT_MODEL, "Production"]
+    assert credit_request.status == TransitionRequest.Status.PENDING
+    assert credit_request.decisions.get().officer.username == "olivia"
+    assert requests[TUMOUR_MODEL, "Production"].status == TransitionRequest.Status.PENDING
 
 
 def test_it_points_one_webhook_at_the_dashboard_whatever_its_port(

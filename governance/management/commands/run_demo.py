@@ -20,6 +20,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, connections
 
 from governance.demo.server import DemoMlflowServer, DemoServerError, start_server
+from governance.demo.story import play_story
 from governance.demo.users import ensure_demo_users
 from governance.models import (
     Experiment,
@@ -77,7 +78,8 @@ class Command(BaseCommand):
         if options["tracking_uri"]:
             uri = options["tracking_uri"]
         else:
-            server = self._start_mlflow(options["data_dir"], options["mlflow_port"])
+            with _quiet_logs():
+                server = self._start_mlflow(options["data_dir"], options["mlflow_port"])
             uri = server.uri
         try:
             with _quiet_logs():
@@ -118,6 +120,14 @@ class Command(BaseCommand):
 
         for user in ensure_demo_users():
             self._say(f"user {user.username:<7} password {user.password:<24} role {user.role}")
+        story = play_story(source)
+        if story is not None:
+            self._say(
+                f"governance activity: {story.steps} steps recorded as the demo users"
+                + (f", {len(story.skipped)} skipped (see the log)" if story.skipped else "")
+            )
+            # The approved change has been applied to MLflow; mirror it.
+            self._sync(source)
         self._say(
             f"mirror: {Experiment.objects.filter(source=source).count()} experiments, "
             f"{Run.objects.filter(source=source).count()} runs, "
