@@ -15,6 +15,7 @@ from registry_ui.run_query import (
     SortKey,
     apply_filters,
     apply_sort,
+    metric_sorted_ids,
     parse_column,
     parse_filter,
     parse_sort,
@@ -158,14 +159,19 @@ def run_list(request: HttpRequest, experiment_pk: int) -> HttpResponse:
         runs = runs.filter(status=status)
     if user:
         runs = runs.filter(user_id=user)
-    runs = apply_sort(apply_filters(runs, clauses), sort)
+    runs = apply_filters(runs, clauses)
     # Fetch one row past the page to know whether a next page exists without a
     # COUNT over the whole experiment.
     offset = (page - 1) * size
     fields = ["pk", "run_id", "name", "status", "user_id", "start_time", "params"]
     if any(c.kind == "tags" for c in columns):
         fields.append("tags")
-    fetched = list(runs.only(*fields)[offset : offset + size + 1])
+    if sort.column.kind == "metrics":
+        ids = metric_sorted_ids(runs, sort.column.key, sort.descending, offset, size + 1)
+        by_pk = Run.objects.only(*fields).in_bulk(ids)
+        fetched = [by_pk[pk] for pk in ids]
+    else:
+        fetched = list(apply_sort(runs, sort).only(*fields)[offset : offset + size + 1])
     has_next = len(fetched) > size
     page_runs = fetched[:size]
 

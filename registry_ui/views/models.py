@@ -61,15 +61,29 @@ def model_inventory(request: HttpRequest) -> HttpResponse:
         .only("pk", "version", "stage", "registered_model_id")
         .order_by("stage", "-version")
     )
+    # Every figure is a correlated subquery rather than a JOIN with GROUP BY: joining
+    # versions and requests multiplies rows and makes the ledger lookups run per row.
+    versions = (
+        ModelVersion.objects.filter(registered_model=OuterRef("pk"))
+        .order_by()
+        .values("registered_model")
+        .annotate(total=Count("pk"))
+        .values("total")
+    )
+    pending = (
+        TransitionRequest.objects.filter(
+            registered_model=OuterRef("pk"), status=TransitionRequest.Status.PENDING
+        )
+        .order_by()
+        .values("registered_model")
+        .annotate(total=Count("pk"))
+        .values("total")
+    )
     models = (
         RegisteredModel.objects.select_related("source")
         .annotate(
-            version_count=Count("versions", distinct=True),
-            open_requests=Count(
-                "requests",
-                filter=Q(requests__status=TransitionRequest.Status.PENDING),
-                distinct=True,
-            ),
+            version_count=_count(Subquery(versions)),
+            open_requests=_count(Subquery(pending)),
             last_change_at=Subquery(latest.values("recorded_at")[:1]),
             last_change_action=Subquery(latest.values("action")[:1]),
             unapproved_count=_count(Subquery(unapproved)),
@@ -77,7 +91,6 @@ def model_inventory(request: HttpRequest) -> HttpResponse:
         .prefetch_related(Prefetch("versions", queryset=staged, to_attr="staged_versions"))
         .order_by("name", "pk")
     )
-
     models_list = list(models)
     alias_numbers = {
         number

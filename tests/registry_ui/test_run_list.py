@@ -100,6 +100,29 @@ def test_it_pages_without_counting(reader: Client, experiment: Experiment) -> No
 
 
 @pytest.mark.parametrize(
+    ("sort", "pages"),
+    [
+        ("-metrics.accuracy", [["high", "mid"], ["low", "none"], ["nan"]]),
+        ("metrics.accuracy", [["low", "mid"], ["high", "nan"], ["none"]]),
+    ],
+)
+def test_it_pages_across_runs_without_a_value(
+    reader: Client, experiment: Experiment, sort: str, pages: list[list[str]]
+) -> None:
+    for number, expected in enumerate(pages, start=1):
+        response = reader.get(url(experiment), {"size": "2", "page": str(number), "sort": sort})
+
+        assert names(response) == expected
+        assert response.context["has_next"] is (number < len(pages))
+
+
+def test_it_sorts_by_a_metric_within_filters(reader: Client, experiment: Experiment) -> None:
+    response = reader.get(url(experiment), {"sort": "-metrics.accuracy", "user": "dana"})
+
+    assert names(response) == ["mid", "low"]
+
+
+@pytest.mark.parametrize(
     ("params", "message"),
     [
         ({"sort": "password"}, "Unknown column"),
