@@ -2,8 +2,10 @@
 
 from typing import TypeVar
 
+from django.contrib.auth.models import User
 from django.db.models import Model
 from rest_framework import viewsets
+from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from governance.api.pagination import ApiPagination
@@ -34,3 +36,10 @@ class GovernedReadOnlyViewSet(viewsets.ReadOnlyModelViewSet[_M]):
     permission_classes = [HasGovernanceRole]
     pagination_class = ApiPagination
     schema = GovernanceAutoSchema()
+
+
+def signed_in_user(request: Request) -> User:
+    """Return the caller; every view here has already required a signed-in user."""
+    user = request.user
+    assert isinstance(user, User)
+    return user

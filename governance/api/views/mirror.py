@@ -1,6 +1,5 @@
 """Read the MLflow mirror: sources and their sync status, experiments, runs, models."""
 
-from django.contrib.auth.models import User
 from django.db.models import Prefetch, QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -14,7 +13,7 @@ from governance import point_in_time, workflow
 from governance.api import filters
 from governance.api import serializers as api
 from governance.api.pagination import ApiPagination
-from governance.api.views.base import GovernedReadOnlyViewSet
+from governance.api.views.base import GovernedReadOnlyViewSet, signed_in_user
 from governance.api.views.ledger import (
     model_timeline,
     timeline_response,
@@ -117,9 +116,11 @@ class RegisteredModelViewSet(GovernedReadOnlyViewSet[RegisteredModel]):
         form = api.RiskTierSerializer(data=request.data)
         form.is_valid(raise_exception=True)
 
-        assert isinstance(request.user, User)
         workflow.set_risk_tier(
-            request.user, model.pk, form.validated_data["risk_tier"], form.validated_data["reason"]
+            signed_in_user(request),
+            model.pk,
+            form.validated_data["risk_tier"],
+            form.validated_data["reason"],
         )
         return Response(api.RegisteredModelSerializer(self.get_queryset().get(pk=model.pk)).data)
 

@@ -13,7 +13,7 @@ from governance.api import serializers as api
 from governance.api.filters import ApiTokenFilter
 from governance.api.permissions import authenticated_by_token, can_manage_token_of, message_of
 from governance.api.tokens import create_api_token, revoke_api_token
-from governance.api.views.base import GovernedGenericViewSet
+from governance.api.views.base import GovernedGenericViewSet, signed_in_user
 from governance.models import ApiToken
 from governance.permissions import ADMIN, has_role
 
@@ -40,15 +40,16 @@ class ApiTokenViewSet(
         if authenticated_by_token(request):
             # A leaked token must not be able to mint tokens that outlive its revocation.
             raise PermissionDenied("Create API tokens from a signed-in session, not with a token.")
+
         form = api.ApiTokenCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        assert isinstance(request.user, User)
-        owner: User = form.validated_data.get("user") or request.user
-        verdict = can_manage_token_of(request.user, owner)
+        caller = signed_in_user(request)
+        owner: User = form.validated_data.get("user") or caller
+        verdict = can_manage_token_of(caller, owner)
         if not verdict:
             raise PermissionDenied(message_of(verdict))
 
-        issued = create_api_token(owner, form.validated_data["name"], by=request.user)
+        issued = create_api_token(owner, form.validated_data["name"], by=caller)
         body = dict(api.ApiTokenSerializer(issued.token).data)
         body["secret"] = issued.secret
         return Response(body, status=status.HTTP_201_CREATED, headers={"Cache-Control": "no-store"})
@@ -58,10 +59,10 @@ class ApiTokenViewSet(
     def revoke(self, request: Request, pk: str | None = None) -> Response:
         """Revoke a token for good; a revoked token never authenticates again."""
         token = self.get_object()
-        verdict = can_manage_token_of(request.user, token.user)
+        caller = signed_in_user(request)
+        verdict = can_manage_token_of(caller, token.user)
         if not verdict:
             raise PermissionDenied(message_of(verdict))
 
-        assert isinstance(request.user, User)
-        revoked = revoke_api_token(token, by=request.user)
+        revoked = revoke_api_token(token, by=caller)
         return Response(api.ApiTokenSerializer(revoked).data)

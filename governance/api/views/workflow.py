@@ -4,7 +4,6 @@ Every write calls the workflow service the pages call; the service asks
 :mod:`governance.permissions`, records refusals and appends the ledger entries.
 """
 
-from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
@@ -16,15 +15,8 @@ from rest_framework.serializers import BaseSerializer
 from governance import workflow
 from governance.api import serializers as api
 from governance.api.filters import TransitionRequestFilter
-from governance.api.views.base import GovernedGenericViewSet
+from governance.api.views.base import GovernedGenericViewSet, signed_in_user
 from governance.models import Decision, TransitionRequest
-
-
-def signed_in_user(request: Request) -> User:
-    """Return the caller; every view here has already required a signed-in user."""
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 class TransitionRequestViewSet(
