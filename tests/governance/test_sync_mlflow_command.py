@@ -59,3 +59,18 @@ def test_it_rejects_an_unknown_source_name(settings: Settings) -> None:
 
     with pytest.raises(CommandError, match="no MLflow source named 'nope' is configured"):
         call_command("sync_mlflow", "--source", "nope")
+
+
+def test_it_leaves_a_disabled_source_alone_unless_it_is_named(settings: Settings) -> None:
+    name = unique("off")
+    settings.MLFLOW_SOURCES = {name: f"http://127.0.0.1:{free_port()}"}
+    MlflowSource.objects.create(
+        name=name, tracking_uri=settings.MLFLOW_SOURCES[name], enabled=False
+    )
+    out = StringIO()
+
+    call_command("sync_mlflow", stdout=out)
+
+    assert out.getvalue() == f"{name}: disabled, not synced\n"
+    with pytest.raises(CommandError, match="failed to sync"):
+        call_command("sync_mlflow", "--source", name, stdout=StringIO(), stderr=StringIO())

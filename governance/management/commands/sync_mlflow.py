@@ -23,13 +23,19 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         sources = ensure_sources()
+        if not sources:
+            raise CommandError("no MLflow source is configured; set MLFLOW_TRACKING_URI")
         name = options["source"]
         if name is not None:
             sources = [s for s in sources if s.name == name]
             if not sources:
                 raise CommandError(f"no MLflow source named {name!r} is configured")
-        if not sources:
-            raise CommandError("no MLflow source is configured; set MLFLOW_TRACKING_URI")
+        else:
+            # An admin can switch a source off; naming it with --source still syncs it.
+            for source in sources:
+                if not source.enabled:
+                    self.stdout.write(f"{source.name}: disabled, not synced")
+            sources = [s for s in sources if s.enabled]
 
         failures: list[str] = []
         for source in sources:
