@@ -10,7 +10,7 @@ from django.utils import timezone
 from mlflow import MlflowClient
 from pytest_django import Settings
 
-from governance import apply, workflow
+from governance import apply, tasks, workflow
 from governance.models import (
     ApplyOutbox,
     LedgerEntry,
@@ -254,4 +254,21 @@ def test_the_relay_resends_rows_never_picked_up_and_skips_waiting_ones(
     never_sent.refresh_from_db()
     waiting.refresh_from_db()
     assert (never_sent.status, waiting.status) == ("done", "pending")
+    assert client.get_registered_model(model_name).aliases == {"champion": "1"}
+
+
+def test_the_tasks_keep_their_stable_names_and_the_relay_task_applies(
+    users: dict[str, User], source: MlflowSource, model_name: str, client: MlflowClient
+) -> None:
+    [version] = register_in_mlflow(source.tracking_uri, source, model_name)
+    outbox = _approved(users, version, "alias", "champion")
+
+    tasks.relay_outbox.delay()
+
+    assert (tasks.apply_transition.name, tasks.relay_outbox.name) == (
+        "governance.apply_transition",
+        "governance.relay_outbox",
+    )
+    outbox.refresh_from_db()
+    assert outbox.status == "done"
     assert client.get_registered_model(model_name).aliases == {"champion": "1"}
