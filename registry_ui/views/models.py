@@ -6,6 +6,7 @@ from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquer
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 
 from governance import permissions
 from governance.models import (
@@ -20,14 +21,15 @@ from registry_ui.links import optional_url
 from registry_ui.signatures import signature_tables
 
 UNAPPROVED_ACTION = "mlflow.unapproved_change"
-NO_STAGE = "None"
+# Stages nobody "holds": a version with no stage or an archived one serves nothing.
+IDLE_STAGES = ("None", "Archived")
 
 
 @dataclass(frozen=True)
 class Holding:
     label: str
-    version: ModelVersion | None
     number: str
+    url: str
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,7 @@ def model_inventory(request: HttpRequest) -> HttpResponse:
     )
     staged = (
         ModelVersion.objects.filter(deleted_observed_at__isnull=True)
-        .exclude(stage=NO_STAGE)
+        .exclude(stage__in=IDLE_STAGES)
         .only("pk", "version", "stage", "registered_model_id")
         .order_by("stage", "-version")
     )
@@ -106,12 +108,20 @@ def model_inventory(request: HttpRequest) -> HttpResponse:
     }
     rows = []
     for model in models_list:
-        holdings = [Holding(f"stage {v.stage}", v, str(v.version)) for v in model.staged_versions]
+        holdings = [
+            Holding(f"stage {v.stage}", str(v.version), _version_url(v.pk))
+            for v in model.staged_versions
+        ]
         for alias, number in sorted((model.aliases or {}).items()):
             found = alias_versions.get((model.pk, _as_int(number) or 0))
-            holdings.append(Holding(f"@{alias}", found, str(number)))
+            url = _version_url(found.pk) if found else ""
+            holdings.append(Holding(f"@{alias}", str(number), url))
         rows.append(InventoryRow(model, holdings))
     return render(request, "registry_ui/model_inventory.html", {"rows": rows})
+
+
+def _version_url(pk: int) -> str:
+    return reverse("registry_ui:model_version_detail", args=[pk])
 
 
 def _as_int(value: object) -> int | None:
