@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied
 from governance import permissions
 from governance.models import LedgerEntry
 from governance.roles import Operator, grant_role, revoke_role
-from tests.support.personas import ADAM, DANA, ERIN, OLIVIA, make_user
+from tests.support.personas import ADAM, DANA, ERIN, OLIVIA, Persona, make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hasher")]
 
@@ -71,8 +71,8 @@ def test_nobody_can_grant_themselves_a_role() -> None:
 
 
 @pytest.mark.parametrize("persona", [DANA, OLIVIA, ERIN], ids=lambda p: p.roles[0])
-def test_only_admins_can_grant_roles(persona: object) -> None:
-    actor = make_user(persona)  # type: ignore[arg-type]
+def test_only_admins_can_grant_roles(persona: Persona) -> None:
+    actor = make_user(persona)
     subject = User.objects.create_user("sam", password="x")
 
     with pytest.raises(PermissionDenied, match="only an admin can grant or revoke roles"):
@@ -97,3 +97,16 @@ def test_it_rejects_an_unknown_role() -> None:
 
     with pytest.raises(ValueError, match="unknown role 'root'"):
         grant_role(dana, "root", by=adam)
+
+
+@pytest.mark.parametrize("persona", [DANA, OLIVIA, ERIN], ids=lambda p: p.roles[0])
+def test_only_admins_can_revoke_roles(persona: Persona) -> None:
+    actor = make_user(persona)
+    subject = make_user(ADAM)
+
+    with pytest.raises(PermissionDenied, match="only an admin can grant or revoke roles"):
+        revoke_role(subject, "admin", by=actor)
+
+    assert permissions.roles_of(subject) == {"admin"}
+    refused = LedgerEntry.objects.get()
+    assert refused.details == {"attempted": "role.revoked"}

@@ -94,11 +94,16 @@ def test_an_officer_rejects_and_nothing_is_applied(
         ("adam", "an admin cannot decide requests; administrators manage access only"),
     ],
 )
+@pytest.mark.parametrize("meaning", ["approved", "rejected"])
 def test_non_officers_cannot_decide(
-    users: dict[str, User], request_: TransitionRequest, username: str, message: str
+    users: dict[str, User],
+    request_: TransitionRequest,
+    username: str,
+    message: str,
+    meaning: str,
 ) -> None:
     with pytest.raises(PermissionDenied, match=message):
-        workflow.decide(users[username], request_.pk, "approved", "ok", PASSWORD)
+        workflow.decide(users[username], request_.pk, meaning, "ok", PASSWORD)
 
     request_.refresh_from_db()
     assert request_.status == "pending"
