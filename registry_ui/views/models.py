@@ -169,7 +169,7 @@ def model_version_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "timeline_url": optional_url("registry_ui:version_timeline", version.pk),
         "other_versions": list(
             model.versions.exclude(pk=version.pk)
-            .only("pk", "version", "stage")
+            .only("pk", "version", "stage", "registered_model_id")
             .order_by("-version")[:50]
         ),
     }

@@ -1,5 +1,7 @@
 """The model inventory: holders, last change, open requests, unapproved changes."""
 
+from typing import Any
+
 import pytest
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -73,3 +75,17 @@ def test_it_refuses_a_user_without_role(nobody: User) -> None:
 
 def test_it_ignores_unknown_query_parameters(reader: Client) -> None:
     assert reader.get(URL, {"sort": "'; DROP TABLE x"}).status_code == 200
+
+
+def test_its_query_count_does_not_grow_with_models(
+    reader: Client, django_assert_max_num_queries: Any
+) -> None:
+    for number in range(15):
+        model = mirror_data.registered_model(f"m{number}", aliases={"champion": 2})
+        mirror_data.version(model, 1, stage="Staging")
+        mirror_data.version(model, 2, stage="Production")
+
+    with django_assert_max_num_queries(10):
+        response = reader.get(URL)
+
+    assert len(response.context["rows"]) == 15

@@ -1,5 +1,7 @@
 """One model version: lineage, signature, metrics, stage, aliases and the request button."""
 
+from typing import Any
+
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
@@ -98,3 +100,13 @@ def test_it_sends_anonymous_visitors_to_login(client: Client, version: ModelVers
 
 def test_it_refuses_a_user_without_role(nobody: User, version: ModelVersion) -> None:
     assert client_for(nobody).get(url(version)).status_code == 403
+
+
+def test_its_query_count_does_not_grow_with_other_versions(
+    reader: Client, version: ModelVersion, django_assert_max_num_queries: Any
+) -> None:
+    for number in range(6, 26):
+        mirror_data.version(version.registered_model, number)
+
+    with django_assert_max_num_queries(12):
+        assert reader.get(url(version)).status_code == 200

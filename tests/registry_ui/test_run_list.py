@@ -1,5 +1,7 @@
 """The runs table: sorting, filtering, columns and pages, all on the server."""
 
+from typing import Any
+
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
@@ -155,3 +157,15 @@ def test_it_sends_anonymous_visitors_to_login(client: Client, experiment: Experi
 
 def test_it_refuses_a_user_without_role(nobody: User, experiment: Experiment) -> None:
     assert client_for(nobody).get(url(experiment)).status_code == 403
+
+
+def test_its_query_count_does_not_grow_with_the_page(
+    reader: Client, experiment: Experiment, django_assert_max_num_queries: Any
+) -> None:
+    for number in range(40):
+        mirror_data.run(experiment, f"extra-{number}", {"accuracy": number / 40}, {"seed": "1"})
+
+    with django_assert_max_num_queries(12):
+        response = reader.get(url(experiment), {"sort": "-metrics.accuracy"})
+
+    assert len(response.context["rows"]) == 45
