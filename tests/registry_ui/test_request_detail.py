@@ -232,3 +232,36 @@ def test_it_refuses_a_post_without_the_csrf_token(olivia: User, pending: Transit
 
     assert response.status_code == 403
     assert not Decision.objects.exists()
+
+
+def test_a_high_risk_model_waits_for_a_second_distinct_officer(
+    dana: User, olivia: User, pair: workflow_data.Pair
+) -> None:
+    pair.model.risk_tier = "high"
+    pair.model.save(update_fields=["risk_tier"])
+    transition = workflow_data.requested(dana, pair.candidate)
+    oscar = personas.make_user(personas.OSCAR)
+
+    sign(client_for(olivia), transition)
+    again = client_for(olivia).get(url(transition))
+    sign(client_for(oscar), transition)
+
+    assert again.context["form"] is None
+    assert again.context["decide_refusal"] == (
+        f"you have already signed request {transition.pk}; an officer counts once"
+    )
+    transition.refresh_from_db()
+    assert transition.status == "approved"
+    assert [d.signer_name for d in Decision.objects.order_by("signed_at")] == [
+        "Olivia Pope",
+        "Oscar Martinez",
+    ]
+
+
+def test_the_requester_sees_the_cancel_form_while_pending(
+    dana: User, pending: TransitionRequest
+) -> None:
+    body = client_for(dana).get(url(pending)).content.decode()
+
+    assert f'action="/requests/{pending.pk}/cancel/"' in body
+    assert 'name="password"' not in body
