@@ -29,7 +29,13 @@ from governance.mlflow_gateway import (
     MlflowNotFound,
     MlflowUnavailable,
 )
-from governance.models import ApplyOutbox, Decision, ModelVersion, TransitionRequest
+from governance.models import (
+    ApplyOutbox,
+    Decision,
+    ModelVersion,
+    RegisteredModel,
+    TransitionRequest,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -252,6 +258,8 @@ def _record_applied(
     now = timezone.now()
 
     if request.target_kind == TransitionRequest.TargetKind.ALIAS:
+        # Re-read under a lock: a sync may have recorded other aliases meanwhile.
+        model = RegisteredModel.objects.select_for_update().get(pk=model.pk)
         model.aliases = {**(model.aliases or {}), request.target: version.version}
         model.save(update_fields=["aliases"])
         after: dict[str, Any] = {"version": version.version}
