@@ -27,7 +27,7 @@ MAX_PAGE = 10_000
 MAX_COLUMNS = 30
 # Column choices come from the most recent runs: listing every key of a 100,000-run
 # experiment would cost more than the page itself.
-KEY_SAMPLE_RUNS = 300
+KEY_SAMPLE_RUNS = 200
 DEFAULT_KEY_COLUMNS = 6
 DEFAULT_SORT = SortKey(Column("attributes", "start_time"), descending=True)
 ATTRIBUTE_LABELS = {
@@ -78,20 +78,21 @@ def experiment_list(request: HttpRequest) -> HttpResponse:
 
 
 def _sample_keys(experiment: Experiment) -> tuple[list[str], list[str]]:
-    recent_ids = list(
+    recent = list(
         Run.objects.filter(experiment=experiment)
         .order_by("-start_time")
-        .values_list("pk", flat=True)[:KEY_SAMPLE_RUNS]
-    )
-    metric_keys = sorted(
-        set(
-            RunMetric.objects.filter(run_id__in=recent_ids).values_list("key", flat=True).distinct()
-        )
+        .values_list("pk", "params")[:KEY_SAMPLE_RUNS]
     )
     param_keys: set[str] = set()
-    for params in Run.objects.filter(pk__in=recent_ids).values_list("params", flat=True):
+    for _, params in recent:
         param_keys.update(params or {})
-    return metric_keys, sorted(param_keys)
+    metric_keys = (
+        RunMetric.objects.filter(run_id__in=[pk for pk, _ in recent])
+        .order_by("key")
+        .values_list("key", flat=True)
+        .distinct()
+    )
+    return list(metric_keys), sorted(param_keys)
 
 
 def _int_choice(raw: str, default: int, lowest: int, highest: int, name: str) -> int:
