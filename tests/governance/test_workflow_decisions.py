@@ -304,3 +304,20 @@ def test_the_database_refuses_an_officer_counting_twice(
 
     with pytest.raises(IntegrityError):
         _raw_decision(request_, users["oscar"])
+
+
+def test_an_approval_whose_ledger_entry_fails_changes_nothing(
+    users: dict[str, User], request_: TransitionRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken_append(draft: object) -> None:
+        raise RuntimeError("ledger unavailable")
+
+    monkeypatch.setattr("governance.workflow.ledger.append", broken_append)
+
+    with pytest.raises(RuntimeError, match="ledger unavailable"):
+        workflow.decide(users["olivia"], request_.pk, "approved", "ok", PASSWORD)
+
+    request_.refresh_from_db()
+    assert request_.status == "pending"
+    assert not Decision.objects.exists()
+    assert not ApplyOutbox.objects.exists()
