@@ -312,9 +312,9 @@ def _write_runs(changes: list[_RunChange]) -> None:
 
 
 def _pages_by_experiment(
-    gateway: MlflowGateway, experiment_id: str, filter_string: str = ""
+    gateway: MlflowGateway, experiment_id: str, page_size: int
 ) -> Iterator[list[RemoteRun]]:
-    return gateway.iter_run_pages([experiment_id], filter_string)
+    return gateway.iter_run_pages([experiment_id], page_size=page_size)
 
 
 def _incremental_pages(
@@ -355,8 +355,11 @@ def sync_runs(p: SyncPass, experiments: dict[str, int]) -> None:
     if p.full or watermark is None:
         readers = max(1, settings.SYNC_READERS)
         gateways = [MlflowGateway(p.source.tracking_uri) for _ in range(readers)]
+        # Smaller pages when several readers share the server: each request stays
+        # well inside the HTTP timeout even when the server's CPU is contended.
+        page_size = max(1, settings.SYNC_PAGE_SIZE // readers)
         jobs = [
-            partial(_pages_by_experiment, gateways[index % readers], experiment_id)
+            partial(_pages_by_experiment, gateways[index % readers], experiment_id, page_size)
             for index, experiment_id in enumerate(experiment_ids)
         ]
         pages = parallel_pages(jobs, readers)
