@@ -89,3 +89,16 @@ def test_it_lists_unapproved_changes_and_sync_health(adam: User) -> None:
     assert "mlflow.stage_changed" in body
     assert "Last synced" in body
     assert '<span class="badge good">ok</span>' in body
+
+
+def test_it_is_served_under_a_strict_content_security_policy(adam: User) -> None:
+    response = client_for(adam).get(URL)
+
+    policy = response["Content-Security-Policy"]
+    directives = dict(d.strip().split(" ", 1) for d in policy.split(";") if d.strip())
+    assert directives["script-src"] == "'self'"
+    assert "unsafe-eval" not in policy
+    assert directives["object-src"] == "'none'"
+    body = response.content.decode()
+    assert "<script>" not in body
+    assert 'name="csrfmiddlewaretoken"' in body
