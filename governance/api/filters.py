@@ -3,7 +3,7 @@
 from typing import Any
 
 import django_filters
-from django.db.models import F, OuterRef, QuerySet, Subquery, TextField
+from django.db.models import F, FilteredRelation, Q, QuerySet, TextField
 from django.db.models.expressions import OrderBy
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
@@ -152,8 +152,10 @@ def _order_term(term: str, index: int) -> tuple[str, Any]:
         if not key or len(key) > MAX_KEY_LENGTH:
             raise ValidationError({"order_by": [f"{term!r} needs a key of 1 to 250 characters."]})
         if kind == "metrics":
-            latest = RunMetric.objects.filter(run=OuterRef("pk"), key=key).values("value")[:1]
-            return f"_order_{index}", Subquery(latest)
+            # A LEFT JOIN on the metric of that key (unique per run): the database
+            # sorts and limits the page in one pass, unlike a subquery per run.
+            joined = FilteredRelation("metrics", condition=Q(metrics__key=key))
+            return f"_order_{index}__value", joined
         return f"_order_{index}", KeyTextTransform(key, "params")
     if term in RUN_ORDER_FIELDS:
         return RUN_ORDER_FIELDS[term], None
@@ -172,15 +174,67 @@ def order_runs(queryset: QuerySet[Run], order_by: str) -> QuerySet[Run]:
     for index, term in enumerate(terms):
         descending = term.startswith("-")
         name, expression = _order_term(term.removeprefix("-"), index)
-        if expression is not None:
+        if isinstance(expression, FilteredRelation):
+            queryset = queryset.annotate(**{name.removesuffix("__value"): expression})
+        elif expression is not None:
             queryset = queryset.alias(**{name: expression})
         ordering.append(
             F(name).desc(nulls_last=True) if descending else F(name).asc(nulls_last=True)
         )
-    # Ties (and an empty order_by) fall back to the newest runs first, then the id,
-    # so pages are stable.
-    ordering += [F("start_time").desc(nulls_last=True), F("pk").desc()]
+    if not ordering:
+        ordering.append(F("start_time").desc(nulls_last=True))
+    # Ties fall back to the newest row first, so pages are stable.
+    ordering.append(F("pk").desc())
     return queryset.order_by(*ordering)
+
+
+class MetricOrderedRuns:
+    """Runs ordered by one metric, a page at a time, read in the (key, value) index order.
+
+    Sorting every run by a joined metric costs a scan of the whole table; reading the
+    index in value order costs a few probes per page. Runs with a value come first
+    (ties newest first), then runs without one (missing or NaN), newest first, exactly
+    as :func:`order_runs` orders them. Django's paginator slices and counts this.
+    """
+
+    def __init__(self, runs: QuerySet[Run], key: str, descending: bool) -> None:
+        self.runs = runs
+        self.key = key
+        self.descending = descending
+
+    def count(self) -> int:
+        return self.runs.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, page: slice) -> list[Run]:
+        offset = page.start or 0
+        ids = self._ids(offset, (page.stop or offset) - offset)
+        found = {run.pk: run for run in self.runs.filter(pk__in=ids)}
+        return [found[pk] for pk in ids if pk in found]
+
+    def _ids(self, offset: int, limit: int) -> list[int]:
+        with_value = RunMetric.objects.filter(key=self.key, value__isnull=False)
+        valued = with_value.filter(run__in=self.runs.order_by().values("pk"))
+        value = F("value").desc() if self.descending else F("value").asc()
+        ids = list(
+            valued.order_by(value, F("run_id").desc()).values_list("run_id", flat=True)[
+                offset : offset + limit
+            ]
+        )
+        if len(ids) == limit:
+            return ids
+
+        # Past the runs with a value: find where this page starts among the others.
+        valued_total = offset + len(ids) if ids or offset == 0 else valued.count()
+        start = max(0, offset - valued_total)
+        rest = (
+            self.runs.exclude(pk__in=with_value.values("run_id"))
+            .order_by("-pk")
+            .values_list("pk", flat=True)[start : start + limit - len(ids)]
+        )
+        return ids + list(rest)
 
 
 class RunOrdering:
@@ -189,7 +243,18 @@ class RunOrdering:
     param = "order_by"
 
     def filter_queryset(self, request: Request, queryset: QuerySet[Run], view: APIView) -> Any:
-        return order_runs(queryset, request.query_params.get(self.param, ""))
+        order_by = request.query_params.get(self.param, "")
+        ordered = order_runs(queryset, order_by)
+        term = order_by.strip()
+        if (
+            getattr(view, "action", None) == "list"
+            and term.removeprefix("-").startswith("metrics.")
+            and "," not in term
+        ):
+            # One metric alone, the common question: served from the index, page by page.
+            key = term.removeprefix("-").removeprefix("metrics.")
+            return MetricOrderedRuns(queryset, key, term.startswith("-"))
+        return ordered
 
     def get_schema_operation_parameters(self, view: APIView) -> list[dict[str, Any]]:
         description = (

@@ -205,3 +205,25 @@ def test_it_orders_and_filters_by_keys_with_quotes_and_dots(
     assert _ids(by_param.json()) == ["high", "low"]
     assert _ids(by_metric.json()) == ["low", "high"]
     assert _ids(by_tag.json()) == ["low"]
+
+
+def test_metric_order_pages_cross_from_valued_to_missing_runs(
+    client_for: ClientFor, dana: User, runs: None
+) -> None:
+    client = client_for(dana)
+
+    def page(number: int, order_by: str) -> list[str]:
+        query = {"order_by": order_by, "page_size": "1", "page": str(number)}
+        return _ids(client.get(URL, query).json())
+
+    one_by_one = [name for n in range(1, 5) for name in page(n, "-metrics.accuracy")]
+    with_tie_breaker = _ids(client.get(URL, {"order_by": "-metrics.accuracy,-run_id"}).json())
+
+    assert one_by_one == ["a", "b", "d", "c"]
+    assert with_tie_breaker == one_by_one
+    assert (
+        client.get(
+            URL, {"order_by": "-metrics.accuracy", "page": "5", "page_size": "1"}
+        ).status_code
+        == 404
+    )
