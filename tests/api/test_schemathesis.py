@@ -32,7 +32,7 @@ from tests.api import data
 from tests.support.personas import PASSWORD
 
 HeaderFactory = Callable[[], dict[str, str]]
-EXAMPLES_PER_OPERATION = 4
+EXAMPLES_PER_OPERATION = 3
 
 
 @pytest.fixture
