@@ -166,14 +166,15 @@ def _quiet_mlflow() -> Iterator[None]:
 
 @contextlib.contextmanager
 def _tracking_uri(uri: str) -> Iterator[None]:
-    previous_tracking, previous_registry = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
+    # The fluent API logs inputs and models; its registry follows the tracking URI.
+    # Setting the URI also exports MLFLOW_TRACKING_URI, so an unset one is unset again.
+    explicit = mlflow.is_tracking_uri_set()  # type: ignore[no-untyped-call]
+    previous = mlflow.get_tracking_uri() if explicit else None
     mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
     try:
         yield
     finally:
-        mlflow.set_tracking_uri(previous_tracking)
-        mlflow.set_registry_uri(previous_registry)
+        mlflow.set_tracking_uri(previous)  # type: ignore[arg-type]
 
 
 def _commit(label: str) -> str:

@@ -7,7 +7,7 @@ from contextlib import AbstractContextManager
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from mlflow import MlflowClient
 from mlflow.artifacts import download_artifacts
 from mlflow.entities import Run as MlflowRun
@@ -226,3 +226,20 @@ def test_it_points_one_webhook_at_the_dashboard_whatever_its_port(
         }
     finally:
         client.delete_webhook(first)
+
+
+def test_populate_command_reports_a_phase_already_present(demo_server: MlflowServer) -> None:
+    out = io.StringIO()
+
+    call_command(
+        "populate_demo_mlflow", "--tracking-uri", demo_server.uri, "--phase", "initial", stdout=out
+    )
+
+    assert out.getvalue() == "phase initial: already present, skipped\n"
+
+
+def test_populate_command_needs_a_server() -> None:
+    with pytest.raises(
+        CommandError, match=r"^no MLflow server given; set MLFLOW_TRACKING_URI or --tracking-uri$"
+    ):
+        call_command("populate_demo_mlflow", "--tracking-uri", "")
