@@ -23,7 +23,7 @@ from governance.mlflow_gateway import (
     RemoteRegisteredModel,
 )
 from governance.models import LedgerEntry, LoggedModel, ModelVersion, RegisteredModel, Run
-from governance.sync.context import WATERMARK_OVERLAP_MS, SyncPass
+from governance.sync.context import WATERMARK_OVERLAP_MS, SyncPass, redact_uri
 from governance.sync.digest import clip, digest, items, to_datetime
 from governance.sync.tracking import fetch_metadata
 from governance.unapproved import flag_unapproved
@@ -393,7 +393,11 @@ def _apply_model(
         old.deleted_observed_at = events.window_end
         events.add(
             "mlflow.model_deleted",
-            before={"description": old.description, "aliases": old.aliases},
+            # Pairs, not a mapping: alias names are MLflow's, not the event's schema.
+            before={
+                "description": old.description,
+                "aliases": [[alias, version] for alias, version in sorted(old.aliases.items())],
+            },
         )
         with transaction.atomic():
             ModelVersion.objects.bulk_update(live_versions, ["deleted_observed_at"])
@@ -530,7 +534,12 @@ def _registered(events: _Events, mv: RemoteModelVersion) -> None:
     events.add(
         "mlflow.version_registered",
         version=mv.version,
-        after={"stage": mv.stage, "status": mv.status, "source": mv.source, "run_id": mv.run_id},
+        after={
+            "stage": mv.stage,
+            "status": mv.status,
+            "source": redact_uri(mv.source),
+            "run_id": mv.run_id,
+        },
     )
     if not events.p.initial and mv.stage != "None":
         # Registered and moved between two passes: the move is a change of its own.

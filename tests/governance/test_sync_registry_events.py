@@ -134,6 +134,7 @@ def test_deleting_a_model_records_its_versions_and_itself_as_deleted(
 ) -> None:
     client = client_for(mlflow_server)
     name = _model_with_versions(client, 1)
+    client.set_registered_model_alias(name, "gone", "1")
     source = make_source(mlflow_server)
     sync_source(source.pk, full=True)
     seq = _last_seq()
@@ -143,7 +144,7 @@ def test_deleting_a_model_records_its_versions_and_itself_as_deleted(
 
     assert _observed_since(seq) == [
         ("mlflow.version_deleted", 1, "", {"stage": "None"}, None),
-        ("mlflow.model_deleted", None, "", {"description": "", "aliases": {}}, None),
+        ("mlflow.model_deleted", None, "", {"description": "", "aliases": [["gone", 1]]}, None),
     ]
     assert RegisteredModel.objects.get(source=source, name=name).deleted_observed_at
 
