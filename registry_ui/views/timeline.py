@@ -6,7 +6,6 @@ from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.utils import timezone
 
 from governance import point_in_time
 from governance.models import LedgerEntry, ModelVersion, RegisteredModel
@@ -46,7 +45,7 @@ def _timeline(
     page = Paginator(entries.select_related("corrects").order_by("seq"), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    moment = data.get("as_of") or timezone.now()
+    moment = data.get("as_of")
     query = request.GET.copy()
     query.pop("page", None)
 
@@ -55,8 +54,11 @@ def _timeline(
             "page": page,
             "rows": [entry_row(entry) for entry in page.object_list],
             "as_of": moment,
-            "as_of_given": bool(data.get("as_of")),
-            "holdings": point_in_time.holders_at(model.source.name, model.name, moment),
+            # Replaying the model's history costs a read of its whole ledger, so the
+            # holders are worked out only for a moment someone asked about.
+            "holdings": point_in_time.holders_at(model.source.name, model.name, moment)
+            if moment
+            else None,
             "query": query.urlencode(),
         }
     )

@@ -39,7 +39,7 @@ def test_the_page_shows_each_entry_with_hashes_and_its_check(
     response = reader.get("/audit/", query(pair))
 
     assert response.status_code == 200
-    audited = response.context["audited"]
+    audited = response.context["page"].object_list
     assert [item.row.entry.action for item in audited] == [
         "mlflow.stage_changed",
         "request.created",
@@ -57,7 +57,7 @@ def test_the_page_shows_each_entry_with_hashes_and_its_check(
 def test_the_period_narrows_the_copy(reader: Client, pair: workflow_data.Pair) -> None:
     response = reader.get("/audit/", query(pair, since="2026-03-02", until="2026-03-02"))
 
-    assert [item.row.entry.action for item in response.context["audited"]] == [
+    assert [item.row.entry.action for item in response.context["page"].object_list] == [
         "mlflow.stage_changed"
     ]
 
@@ -107,7 +107,7 @@ def test_an_edited_entry_is_marked_as_not_verified(
 
     response = reader.get("/audit/", query(pair))
 
-    checks = {item.row.entry.seq: item for item in response.context["audited"]}
+    checks = {item.row.entry.seq: item for item in response.context["page"].object_list}
     assert not checks[edited.seq].verified
     assert "columns differ from the hashed record (reason)" in checks[edited.seq].detail
     assert not response.context["chain"].intact
@@ -130,3 +130,18 @@ def test_it_sends_anonymous_visitors_to_the_login_page(client: Client) -> None:
 
 def test_it_refuses_a_data_scientist(dana: User) -> None:
     assert client_for(dana).get("/audit/").status_code == 403
+
+
+def test_the_page_is_paged_but_the_downloads_are_complete(
+    reader: Client, pair: workflow_data.Pair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("registry_ui.views.audit_export.PAGE_SIZE", 2)
+
+    first = reader.get("/audit/", query(pair))
+    second = reader.get("/audit/", query(pair, page="2"))
+    download = json.loads(reader.get("/audit/", query(pair, format="json")).content)
+
+    assert len(first.context["page"].object_list) == 2
+    assert len(second.context["page"].object_list) == 1
+    assert "(the downloads hold all 3)" in first.content.decode()
+    assert len(download["entries"]) == 3

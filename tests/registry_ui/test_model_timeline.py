@@ -28,10 +28,15 @@ def test_the_model_timeline_shows_observed_windows(
     assert len(response.context["rows"]) == 4
 
 
-def test_it_shows_every_holder_now(reader: Client, pair: workflow_data.Pair) -> None:
-    response = reader.get(f"/models/{pair.model.pk}/timeline/")
+def test_it_works_out_holders_only_for_a_moment_asked_about(
+    reader: Client, pair: workflow_data.Pair
+) -> None:
+    plain = reader.get(f"/models/{pair.model.pk}/timeline/")
+    asked = reader.get(f"/models/{pair.model.pk}/timeline/", {"as_of": "2026-03-02T11:00"})
 
-    [production] = response.context["holdings"]
+    assert plain.context["holdings"] is None
+    assert "Choose a moment" in plain.content.decode()
+    [production] = asked.context["holdings"]
     assert (production.target, production.version) == ("Production", 2)
 
 
