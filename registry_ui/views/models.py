@@ -6,7 +6,6 @@ from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquer
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.urls import reverse
 
 from governance import permissions
 from governance.models import (
@@ -17,7 +16,7 @@ from governance.models import (
     TransitionRequest,
 )
 from registry_ui import access
-from registry_ui.links import optional_url
+from registry_ui.links import optional_url, pk_url_maker
 from registry_ui.signatures import signature_tables
 
 UNAPPROVED_ACTION = "mlflow.unapproved_change"
@@ -106,22 +105,19 @@ def model_inventory(request: HttpRequest) -> HttpResponse:
             registered_model__in=models_list, version__in=alias_numbers
         ).only("pk", "version", "registered_model_id")
     }
+    version_url = pk_url_maker("registry_ui:model_version_detail")
     rows = []
     for model in models_list:
         holdings = [
-            Holding(f"stage {v.stage}", str(v.version), _version_url(v.pk))
+            Holding(f"stage {v.stage}", str(v.version), version_url(v.pk))
             for v in model.staged_versions
         ]
         for alias, number in sorted((model.aliases or {}).items()):
             found = alias_versions.get((model.pk, _as_int(number) or 0))
-            url = _version_url(found.pk) if found else ""
+            url = version_url(found.pk) if found else ""
             holdings.append(Holding(f"@{alias}", str(number), url))
         rows.append(InventoryRow(model, holdings))
     return render(request, "registry_ui/model_inventory.html", {"rows": rows})
-
-
-def _version_url(pk: int) -> str:
-    return reverse("registry_ui:model_version_detail", args=[pk])
 
 
 def _as_int(value: object) -> int | None:
