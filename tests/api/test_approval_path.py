@@ -76,9 +76,7 @@ def test_a_pipeline_promotes_a_model_through_the_api(
     detail = pipeline.get(f"/api/v1/model-versions/{version['id']}/").json()
     assert detail["lineage"]["run"]["user_id"] == "derek"
     assert detail["metrics"][0]["key"] == "auc"
-    assert detail["signature"]["inputs"] == [
-        {"type": "double", "name": "income", "required": True}
-    ]
+    assert detail["signature"]["inputs"] == [{"type": "double", "name": "income", "required": True}]
 
     created = pipeline.post(
         "/api/v1/requests/",
