@@ -13,7 +13,7 @@ from registry_ui import access
 from registry_ui.ledger_text import action_words, entry_row
 from registry_ui.workflow_forms import TimelineFilterForm
 
-PAGE_SIZE = 100
+PAGE_SIZE = 50
 
 
 def _entries_of(model: RegisteredModel) -> QuerySet[LedgerEntry]:
