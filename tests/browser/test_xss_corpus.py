@@ -126,11 +126,18 @@ def test_hostile_names_from_mlflow_show_as_text_and_never_run(
     model_name = _write_corpus(mlflow_server, tag)
     source = MlflowSource.objects.create(name=tag, tracking_uri=mlflow_server.uri)
     sync_source(source.pk, full=True)
-    runs = list(Run.objects.filter(source=source).order_by("name"))
+    # The MLflow server is shared by the session: keep to this test's experiment.
+    runs = list(
+        Run.objects.filter(source=source, experiment__name__startswith=tag).order_by("name")
+    )
     assert len(runs) == 2
     _add_hostile_keys(runs)
     experiment_pk = runs[0].experiment_id
-    versions = list(ModelVersion.objects.filter(registered_model__name=model_name))
+    versions = list(
+        ModelVersion.objects.filter(
+            registered_model__source=source, registered_model__name=model_name
+        )
+    )
     assert len(versions) == 2
 
     session = sign_in(browser, live_server, personas.make_user(personas.OLIVIA))
