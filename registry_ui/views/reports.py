@@ -1,15 +1,17 @@
-"""Reports for auditors: lineage from data to models, and use of production data."""
+"""Reports for auditors: lineage from data to models, and use of production data.
+
+The queries live in ``governance.reports``, shared with the API; these views page
+them as HTML and stream them as CSV.
+"""
 
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Q
-from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Lower
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 
+from governance import reports
 from governance.models import DatasetInput, ModelVersion, Run
 from registry_ui import access
 from registry_ui.csv_export import csv_response
@@ -17,9 +19,6 @@ from registry_ui.formatting import time_text
 
 MAX_QUERY_LENGTH = 500
 PAGE_ROW_LIMIT = 1000
-PRODUCTION_CONTEXT = "production"
-# Tag values that say "no" although the tag is present.
-FALSE_TAG_VALUES = ("", "false", "0", "no", "off")
 
 
 @access.role_required(*access.READERS)
@@ -58,19 +57,8 @@ DATASET_HEADER = (
 
 
 def _dataset_rows(term: str) -> Iterator[DatasetModelRow]:
-    matches = Q(name=term) | Q(digest=term)
-    versions = (
-        ModelVersion.objects.filter(
-            Q(training_run__dataset_inputs__name=term)
-            | Q(training_run__dataset_inputs__digest=term)
-        )
-        .select_related("registered_model", "training_run")
-        .distinct()
-        .order_by("registered_model__name", "version")
-    )
-    for version in versions.iterator(chunk_size=500):
-        assert version.training_run is not None
-        for dataset in version.training_run.dataset_inputs.filter(matches).order_by("name"):
+    for version in reports.versions_trained_on(term).iterator(chunk_size=500):
+        for dataset in reports.matching_datasets(version, term):
             yield DatasetModelRow(version, dataset)
 
 
@@ -148,25 +136,9 @@ PRODUCTION_HEADER = (
 
 
 def _production_rows() -> Iterator[ProductionDataRow]:
-    tag = settings.PRODUCTION_DATA_TAG
-    tagged = Q(tags__has_key=tag) & ~Q(tag_value__in=FALSE_TAG_VALUES)
-    runs = (
-        Run.objects.alias(tag_value=Lower(KeyTextTransform(tag, "tags")))
-        .filter(tagged | Q(dataset_inputs__context__iexact=PRODUCTION_CONTEXT))
-        .select_related("experiment")
-        .distinct()
-        .order_by("-start_time", "pk")
-    )
-    for run in runs.iterator(chunk_size=500):
-        reasons = [
-            f"dataset {d.name} ({d.digest}) used as {d.context}"
-            for d in run.dataset_inputs.filter(context__iexact=PRODUCTION_CONTEXT).order_by("name")
-        ]
-        value = (run.tags or {}).get(tag)
-        if value is not None and str(value).lower() not in FALSE_TAG_VALUES:
-            reasons.append(f"tag {tag} = {value}")
+    for run in reports.runs_on_production_data().iterator(chunk_size=500):
         versions = list(run.model_versions.select_related("registered_model").order_by("version"))
-        yield ProductionDataRow(run, reasons, versions)
+        yield ProductionDataRow(run, reports.production_reasons(run), versions)
 
 
 @access.role_required(*access.READERS)
