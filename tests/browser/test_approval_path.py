@@ -110,7 +110,8 @@ def test_a_request_is_approved_applied_in_mlflow_and_traced(
     sync_source(source.pk, full=True)
     candidate = ModelVersion.objects.get(registered_model__name=name, version=2)
     users: dict[str, User] = {
-        p.username: personas.make_user(p) for p in (personas.DANA, personas.OLIVIA, personas.ERIN)
+        p.username: personas.make_user(p)
+        for p in (personas.DANA, personas.OLIVIA, personas.ERIN, personas.ADAM)
     }
 
     scientist = sign_in(browser, live_server, users["dana"])
@@ -135,6 +136,9 @@ def test_a_request_is_approved_applied_in_mlflow_and_traced(
     assert positions == sorted(positions)
     assert "Olivia Pope" in timeline and "exact:" in timeline
     officer.screenshot("approval-5-timeline")
+    officer.open(f"/audit/?model={candidate.registered_model_id}")
+    assert "Intact" in officer.page.inner_text("main")
+    officer.screenshot("approval-7-audit-copy")
 
     executive = sign_in(browser, live_server, users["erin"])
     executive.open(f"/selection/{transition.pk}/")
@@ -151,7 +155,12 @@ def test_a_request_is_approved_applied_in_mlflow_and_traced(
     assert refused.status == 403
     assert transition.decisions.count() == 1
 
-    for session in (scientist, officer, executive):
+    admin = sign_in(browser, live_server, users["adam"])
+    admin.open("/access/")
+    assert "You cannot change your own roles." in admin.page.inner_text("main")
+    admin.screenshot("approval-8-access-roles")
+
+    for session in (scientist, officer, executive, admin):
         assert session.console_errors == []
         assert session.dialogs == []
         session.page.context.close()
