@@ -3,6 +3,8 @@
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group, User
 from django.http import HttpRequest
 
 from governance.models import LedgerEntry, MlflowSource, SyncRun, WebhookDelivery
@@ -61,6 +63,34 @@ class WebhookDeliveryAdmin(admin.ModelAdmin[WebhookDelivery]):
 
     list_display = ["received_at", "source", "entity", "action", "model_name", "task_name"]
     list_filter = ["source", "entity"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+# Roles are groups, and a role change must go through governance.roles, which
+# refuses self-grants and records the change on the ledger. The stock auth admin
+# would let a staff superuser edit anyone's groups, their own included, unrecorded.
+admin.site.unregister(User)
+admin.site.unregister(Group)
+
+
+@admin.register(User)
+class GovernedUserAdmin(UserAdmin[User]):
+    """Accounts in the admin; roles and permissions are shown, never edited here."""
+
+    readonly_fields = ["groups", "user_permissions", "last_login", "date_joined"]
+
+
+@admin.register(Group)
+class ReadOnlyGroupAdmin(GroupAdmin):
+    """Role groups, read-only: their names and permissions define the roles."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
