@@ -33,8 +33,8 @@ class SyncPass:
     # change seen now happened in between.
     started_at: datetime
     window_start: datetime | None
-    # No pass of this source has succeeded yet: what is found is a starting point,
-    # not a change.
+    # No full or incremental pass of this source has succeeded yet: what is found is
+    # a starting point for timelines, marked ``details.initial`` on its events.
     initial: bool
     counts: Counts = field(default_factory=Counts)
     progress: Callable[[int], None] | None = None

@@ -13,7 +13,7 @@ from governance.models import MlflowSource, SyncRun
 from governance.sync.context import SyncPass, redact_uri
 from governance.sync.lease import claim_lease
 from governance.sync.registry import link_training_runs, sync_registry
-from governance.sync.summary import SyncFailed, SyncSummary
+from governance.sync.summary import Counts, SyncFailed, SyncSummary
 from governance.sync.tracking import (
     sync_experiments,
     sync_logged_models,
@@ -101,25 +101,30 @@ def _run(source_id: int, kind: str, target: str, progress: Progress | None) -> S
             window_start=previous.started_at if previous else None,
         )
         MlflowSource.objects.filter(pk=source_id).update(last_started_at=started_at)
-        p = SyncPass(
-            source=source,
-            gateway=MlflowGateway(source.tracking_uri),
-            full=kind == SyncRun.Kind.FULL,
-            lease=lease,
-            started_at=started_at,
-            window_start=record.window_start,
-            initial=not SyncRun.objects.filter(
-                source=source, status=SyncRun.Status.SUCCEEDED
-            ).exists(),
-            progress=progress,
-        )
+        counts = Counts()
         logger.info("%s sync %s of source %s started%s", kind, record.pk, source_id, _about(target))
         try:
+            p = SyncPass(
+                source=source,
+                gateway=MlflowGateway(source.tracking_uri),
+                full=kind == SyncRun.Kind.FULL,
+                lease=lease,
+                started_at=started_at,
+                window_start=record.window_start,
+                # Until a pass over the whole source succeeds, what is found is a baseline.
+                initial=not SyncRun.objects.filter(
+                    source=source,
+                    status=SyncRun.Status.SUCCEEDED,
+                    kind__in=[SyncRun.Kind.FULL, SyncRun.Kind.INCREMENTAL],
+                ).exists(),
+                counts=counts,
+                progress=progress,
+            )
             _steps(p, kind, target)
         except Exception as exc:
             elapsed_ms = int((time.monotonic() - clock) * 1000)
             message = _describe(exc)
-            _record_failure(source, record, message, p, elapsed_ms)
+            _record_failure(source, record, message, counts, elapsed_ms)
             logger.warning(
                 "%s sync %s of source %s failed after %d ms: %s",
                 kind,
@@ -135,7 +140,6 @@ def _run(source_id: int, kind: str, target: str, progress: Progress | None) -> S
     finally:
         lease.release()
 
-    counts = p.counts
     logger.info(
         "%s sync %s of source %s finished%s: created=%d updated=%d unchanged=%d "
         "deleted=%d events=%d elapsed_ms=%d",
@@ -175,13 +179,13 @@ def _describe(exc: Exception) -> str:
 
 
 def _record_failure(
-    source: MlflowSource, record: SyncRun, message: str, p: SyncPass, elapsed_ms: int
+    source: MlflowSource, record: SyncRun, message: str, counts: Counts, elapsed_ms: int
 ) -> None:
     now = timezone.now()
     record.status = SyncRun.Status.FAILED
     record.finished_at = now
     record.error = message
-    record.counts = p.counts.as_dict()
+    record.counts = counts.as_dict()
     record.save(update_fields=["status", "finished_at", "error", "counts"])
     MlflowSource.objects.filter(pk=source.pk).update(
         last_error=message, last_error_at=now, last_duration_ms=elapsed_ms
