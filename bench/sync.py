@@ -13,6 +13,12 @@ first, so never point this at real data. It times:
 (b) a full sync into the empty mirror;
 (c) an incremental sync with nothing new;
 (d) a full reconciliation with nothing changed.
+
+Measured on 2026-12-03, N=20,000, on two cores shared with other test runs (load
+average about 12, so MLflow served about 70 runs/s instead of its usual 700):
+(a) 285 s, (b) 214 s, (c) 1.3 s, (d) 138 s; b/a = 0.75, d/a = 0.48. The sync reads
+runs as JSON on four connections and spends about 7 s of its own CPU on (d), against
+the MLflow client's 17 s on (a).
 """
 
 import argparse
