@@ -287,10 +287,12 @@ class _DemoWriter:
         self, model: Any, features: Any, registered_name: str, params: dict[str, Any]
     ) -> int:
         """Log ``model`` with its signature to the active run and register a version."""
+        # A sample is enough to infer the schema; checking every row costs seconds.
+        sample = features.head(100)
         info = mlflow.sklearn.log_model(
             model,
             name="model",
-            signature=infer_signature(features, model.predict(features)),
+            signature=infer_signature(sample, model.predict(sample)),
             registered_model_name=registered_name,
             pip_requirements=_PIP_REQUIREMENTS,
             skops_trusted_types=_TRUSTED_TYPES,
