@@ -418,6 +418,11 @@ class MlflowGateway:
                     registry_uri=self.tracking_uri,
                 )
                 model = Model.load(path)
+        except ImportError as exc:
+            # An artifact store whose client library is not installed here (s3://
+            # without boto3, say) cannot be read by any retry: that version simply
+            # has no readable metadata.
+            raise MlflowError(f"cannot read artifacts at {model_uri!r}: {exc}") from exc
         except Exception as exc:
             raise _translate(exc) from exc
         signature = model.signature.to_dict() if model.signature else None
