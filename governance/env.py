@@ -54,3 +54,13 @@ def env_mapping(name: str) -> dict[str, str]:
             raise ImproperlyConfigured(f"{name} must be name=value pairs, got {pair!r}")
         mapping[key.strip()] = value.strip()
     return mapping
+
+
+def env_counts(name: str, default: dict[str, int]) -> dict[str, int]:
+    """Read ``key=N`` pairs of positive whole numbers, e.g. ``low=1,high=2``."""
+    counts: dict[str, int] = {}
+    for key, raw in env_mapping(name).items():
+        if not raw.isdigit() or int(raw) < 1:
+            raise ImproperlyConfigured(f"{name} needs positive whole numbers, got {key}={raw}")
+        counts[key] = int(raw)
+    return counts or dict(default)

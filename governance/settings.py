@@ -8,7 +8,7 @@ import dj_database_url
 import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 
-from governance.env import env_bool, env_int, env_list, env_mapping, env_str
+from governance.env import env_bool, env_counts, env_int, env_list, env_mapping, env_str
 
 # Lets admin and other generic classes be subscripted for type checking.
 django_stubs_ext.monkeypatch()
@@ -196,9 +196,7 @@ SYNC_READERS = env_int("SYNC_READERS", 4, minimum=1)
 
 # Governance rules.
 GOVERNED_ALIASES = env_list("GOVERNED_ALIASES", ["champion", "challenger"])
-RISK_TIER_APPROVALS: dict[str, int] = {
-    tier: int(count) for tier, count in env_mapping("RISK_TIER_APPROVALS").items()
-} or {"low": 1, "medium": 1, "high": 2}
+RISK_TIER_APPROVALS = env_counts("RISK_TIER_APPROVALS", {"low": 1, "medium": 1, "high": 2})
 PRODUCTION_DATA_TAG = env_str("PRODUCTION_DATA_TAG", "data.production")
 # Applying approved changes: transient MLflow errors back off from the base delay,
 # doubling up to the cap; the relay re-sends a dispatched row after the lease.

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from governance.env import env_bool, env_int, env_list, env_mapping
+from governance.env import env_bool, env_counts, env_int, env_list, env_mapping
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,6 +40,14 @@ def test_it_reads_lists_and_mappings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SOURCES", "prod")
     with pytest.raises(ImproperlyConfigured, match="SOURCES must be name=value pairs"):
         env_mapping("SOURCES")
+
+
+def test_it_reads_approval_counts_per_tier(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("APPROVALS", "low=1,high=3")
+    assert env_counts("APPROVALS", {"low": 9}) == {"low": 1, "high": 3}
+    monkeypatch.setenv("APPROVALS", "high=two")
+    with pytest.raises(ImproperlyConfigured, match="APPROVALS needs positive whole numbers"):
+        env_counts("APPROVALS", {})
 
 
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
