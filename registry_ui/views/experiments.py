@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, render
 from governance.models import Experiment, Run, RunMetric
 from registry_ui import access
 from registry_ui.formatting import metric_text
+from registry_ui.links import pk_url_maker
 from registry_ui.run_query import (
     Column,
     QueryError,
@@ -54,6 +55,7 @@ class Cell:
 @dataclass(frozen=True)
 class RunRow:
     run: Run
+    url: str
     cells: list[Cell]
 
 
@@ -183,7 +185,8 @@ def run_list(request: HttpRequest, experiment_pk: int) -> HttpResponse:
             run_id__in=[r.pk for r in page_runs], key__in=metric_columns
         ).only("run_id", "key", "value", "is_nan")
     }
-    rows = [RunRow(r, [_cell(r, c, values) for c in columns]) for r in page_runs]
+    run_url = pk_url_maker("registry_ui:run_detail")
+    rows = [RunRow(r, run_url(r.pk), [_cell(r, c, values) for c in columns]) for r in page_runs]
 
     chosen = {c.token for c in columns}
     context.update(

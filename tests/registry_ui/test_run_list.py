@@ -40,6 +40,9 @@ def test_it_sorts_by_a_metric_with_missing_values_last(
     assert response.status_code == 200
     assert names(response)[:3] == ["high", "mid", "low"]
     assert set(names(response)[3:]) == {"nan", "none"}
+    first = response.context["rows"][0]
+    assert first.url == f"/runs/{first.run.pk}/"
+    assert f'<a href="/runs/{first.run.pk}/">high</a>' in response.content.decode()
 
 
 def test_it_sorts_by_a_metric_ascending(reader: Client, experiment: Experiment) -> None:
