@@ -16,9 +16,15 @@ from governance.models import (
     LedgerEntry,
     LedgerHead,
     ModelVersion,
+    RegisteredModel,
     TransitionRequest,
 )
+from governance.sync import sync_source
+from governance.sync.summary import SyncFailed
+from tests.governance.sync_support import client_for, unique
+from tests.governance.sync_support import make_source as make_mirror_source
 from tests.support.mirror_rows import make_source, make_version
+from tests.support.mlflow_server import MlflowServer
 from tests.support.personas import ALL, PASSWORD, make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hasher")]
@@ -141,3 +147,30 @@ def test_every_governed_change_appends_exactly_its_entries(
     new = LedgerEntry.objects.filter(seq__gt=count)
     assert new.exists()
     assert {entry.actor_username for entry in new} <= {"dana", "olivia", "adam"}
+
+
+def test_an_observed_mlflow_change_is_mirrored_only_with_its_entry(
+    mlflow_server: MlflowServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = client_for(mlflow_server)
+    name = unique("req01-model")
+    run = client.create_run(client.create_experiment(unique("req01-experiment")))
+    client.set_terminated(run.info.run_id)
+    client.create_registered_model(name)
+    client.create_model_version(name, f"runs:/{run.info.run_id}/model", run.info.run_id)
+    source = make_mirror_source(mlflow_server)
+    sync_source(source.pk, full=True)
+    client.set_registered_model_alias(name, "champion", "1")
+    ledger_before = _ledger()
+
+    with monkeypatch.context() as patch:
+        _break_the_ledger(patch)
+        with pytest.raises(SyncFailed, match="ledger table unavailable"):
+            sync_source(source.pk, full=True)
+
+    assert RegisteredModel.objects.get(source=source, name=name).aliases == {}
+    assert _ledger() == ledger_before
+    sync_source(source.pk, full=True)
+    assert RegisteredModel.objects.get(source=source, name=name).aliases == {"champion": 1}
+    entry = LedgerEntry.objects.get(model_name=name, action__startswith="mlflow.alias")
+    assert entry.after is not None
