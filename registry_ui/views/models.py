@@ -16,6 +16,7 @@ from governance.models import (
     TransitionRequest,
 )
 from registry_ui import access
+from registry_ui.formatting import time_text
 from registry_ui.links import optional_url, pk_url_maker
 from registry_ui.signatures import signature_tables
 
@@ -33,8 +34,16 @@ class Holding:
 
 @dataclass(frozen=True)
 class InventoryRow:
+    """One model's line, its figures already spelled: the table has hundreds of cells."""
+
     model: RegisteredModel
     holdings: list[Holding]
+    risk: str
+    versions: str
+    last_change: str
+    open_requests: int
+    unapproved: int
+    timeline_url: str
 
 
 def _ledger_of_model() -> Q:
@@ -106,6 +115,7 @@ def model_inventory(request: HttpRequest) -> HttpResponse:
         ).only("pk", "version", "registered_model_id")
     }
     version_url = pk_url_maker("registry_ui:model_version_detail")
+    timeline_url = pk_url_maker("registry_ui:model_timeline")
     rows = []
     for model in models_list:
         holdings = [
@@ -116,7 +126,18 @@ def model_inventory(request: HttpRequest) -> HttpResponse:
             found = alias_versions.get((model.pk, _as_int(number) or 0))
             url = version_url(found.pk) if found else ""
             holdings.append(Holding(f"@{alias}", str(number), url))
-        rows.append(InventoryRow(model, holdings))
+        rows.append(
+            InventoryRow(
+                model,
+                holdings,
+                risk=str(model.get_risk_tier_display()),
+                versions=str(model.version_count),
+                last_change=time_text(model.last_change_at),
+                open_requests=int(model.open_requests),
+                unapproved=int(model.unapproved_count),
+                timeline_url=timeline_url(model.pk),
+            )
+        )
     return render(request, "registry_ui/model_inventory.html", {"rows": rows})
 
 
