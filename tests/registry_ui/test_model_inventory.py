@@ -56,10 +56,19 @@ def test_it_lists_holders_requests_and_unapproved_changes(reader: Client, dana: 
     assert credit.model.unapproved_count == 1
     assert credit.model.last_change_action == "mlflow.alias_set"
     assert credit.model.version_count == 3
+    assert (credit.risk, credit.versions, credit.open_requests, credit.unapproved) == (
+        "High",
+        "3",
+        1,
+        1,
+    )
+    assert credit.last_change.endswith(" UTC")
     assert rows["quiet"].model.unapproved_count == 0
     body = response.content.decode()
     assert "credit&lt;i&gt;" in body
     assert f'href="/models/versions/{v3.pk}/"' in body
+    assert '<span class="badge bad">High</span>' in body
+    assert '<td class="num">3</td>' in body
 
 
 def test_it_sends_anonymous_visitors_to_login(client: Client) -> None:
