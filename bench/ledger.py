@@ -132,17 +132,14 @@ def _verify() -> None:
     from governance.ledger_verify import verify_ledger
 
     write_checkpoint()
-    cores = os.cpu_count() or 1
-    for workers in sorted({1, cores}):
-        print(f"load average before verifying: {os.getloadavg()[0]:.1f}")
-        report = verify_ledger(workers=workers)
-        if not report.intact:
-            raise SystemExit(f"verification failed: {report.problem}")
-        print(
-            f"verified {report.entries:,} entries and {report.checkpoints} checkpoint with "
-            f"{workers} process(es): {report.elapsed_seconds:.2f} s, "
-            f"{report.entries / report.elapsed_seconds:,.0f} entries/s"
-        )
+    print(f"load average before verifying: {os.getloadavg()[0]:.1f}")
+    report = verify_ledger()
+    if not report.intact:
+        raise SystemExit(f"verification failed: {report.problem}")
+    print(
+        f"verified {report.entries:,} entries and {report.checkpoints} checkpoint: "
+        f"{report.elapsed_seconds:.2f} s, {report.entries / report.elapsed_seconds:,.0f} entries/s"
+    )
 
 
 if __name__ == "__main__":

@@ -11,15 +11,12 @@ and the comparison of the columns with the canonical record they were built from
 import json
 import json.scanner
 import logging
-import multiprocessing
 import time
 from collections.abc import Callable, Generator, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
-from itertools import repeat
 from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
@@ -223,21 +220,6 @@ class _ChainCheck:
         _check_row(row, self.times)
         self._advance(seq, row[_PREV], row[_HASH])
 
-    def feed_checked(
-        self,
-        seq: int,
-        prev_hash: str,
-        entry_hash: str,
-        check_row: Callable[[], None],
-        claimed_prev: Callable[[], Any],
-    ) -> None:
-        """Check one row whose own checks (hash, columns) ``check_row`` runs or recalls."""
-        if self.pending is not None:
-            self._resolve_link(seq, claimed_prev())
-        self._expect(seq)
-        check_row()
-        self._advance(seq, prev_hash, entry_hash)
-
     def _expect(self, seq: int) -> None:
         if seq == self.expected:
             return
@@ -413,117 +395,13 @@ def _begin_snapshot() -> None:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
 
 
-# Below this many entries, starting worker processes costs more than it saves.
-PARALLEL_MIN_ENTRIES = 20_000
-
-
-def _links(chunk_size: int) -> Generator[tuple[int, str, str], None, None]:
-    """Yield (seq, prev_hash, entry_hash) of every entry in sequence order."""
-    table = connection.ops.quote_name(LedgerEntry._meta.db_table)
-    connection.ensure_connection()
-    cursor = connection.connection.cursor(name="ledger_links", binary=True)
-    with cursor:
-        cursor.execute(f"SELECT seq, prev_hash, entry_hash FROM {table} ORDER BY seq")  # noqa: S608
-        while chunk := cursor.fetchmany(chunk_size):
-            yield from chunk
-
-
-def _full_row(seq: int) -> Sequence[Any] | None:
-    with closing(stream_rows(seq, 1, stop_seq=seq)) as rows:
-        return next(iter(rows), None)
-
-
-def _first_row_problem(
-    first_seq: int, last_seq: int, chunk_size: int
-) -> tuple[int, LedgerProblem] | None:
-    """Run the row checks (hash, columns) over one range of entries, in a worker process."""
-    times: dict[datetime, str] = {}
-    try:
-        with closing(stream_rows(first_seq, chunk_size, stop_seq=last_seq)) as rows:
-            for row in rows:
-                try:
-                    _check_row(row, times)
-                except _Broken as broken:
-                    return row[_SEQ], broken.problem
-        return None
-    finally:
-        connection.close()
-
-
-def _row_problems_in_parallel(top: int, workers: int, chunk_size: int) -> dict[int, LedgerProblem]:
-    """Check the rows of entries 1..top in ``workers`` processes; map row to first problem."""
-    size = -(-top // workers)
-    firsts = list(range(1, top + 1, size))
-    lasts = [min(first + size - 1, top) for first in firsts]
-    # Forked workers would share this process's database socket; closing it first
-    # gives each its own connection.
-    connection.close()
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=len(firsts), mp_context=context) as pool:
-        results = list(pool.map(_first_row_problem, firsts, lasts, repeat(chunk_size)))
-    return dict(result for result in results if result is not None)
-
-
-def _check_links(
-    checkpoints: Sequence[Checkpoint],
-    head: tuple[int, str] | None,
-    problems: dict[int, LedgerProblem],
-    checked_to: int,
-    chunk_size: int,
-) -> VerificationReport:
-    """Walk sequence, links and checkpoints, recalling the row checks the workers ran."""
-    started = time.monotonic()
-    check = _ChainCheck(checkpoints, 1, GENESIS_HASH)
-
-    def recall(seq: int) -> None:
-        if seq in problems:
-            raise _Broken(problems[seq].seq, problems[seq].reason)
-        if seq > checked_to:  # appended after the workers started
-            row = _full_row(seq)
-            if row is not None:
-                _check_row(row, check.times)
-
-    def claimed_prev(seq: int) -> Any:
-        row = _full_row(seq)
-        return None if row is None else _claimed_prev(row)
-
-    problem: LedgerProblem | None = None
-    try:
-        with closing(_links(chunk_size)) as links:
-            for seq, prev_hash, entry_hash in links:
-                check.feed_checked(
-                    seq,
-                    prev_hash,
-                    entry_hash,
-                    partial(recall, seq),
-                    partial(claimed_prev, seq),
-                )
-        check.finish(checkpoints, head)
-    except _Broken as broken:
-        problem = broken.problem
-    return VerificationReport(
-        entries=check.count,
-        last_seq=check.last_seq,
-        last_hash=check.last_hash,
-        checkpoints=len(checkpoints),
-        problem=problem,
-        elapsed_seconds=time.monotonic() - started,
-    )
-
-
 def verify_ledger(
     *,
     checkpoint_dir: Path | None = None,
     public_key: Ed25519PublicKey | None = None,
     chunk_size: int = 5000,
-    workers: int = 1,
 ) -> VerificationReport:
-    """Verify the whole ledger and its signed checkpoints.
-
-    With ``workers`` above one on PostgreSQL, the per-entry checks (hash, columns) of
-    a large ledger run in that many processes; sequence, links and checkpoints are
-    then walked in this one over the hashes alone, with the same verdicts.
-    """
+    """Verify the whole ledger and its signed checkpoints."""
     directory = checkpoint_dir or checkpoint_files.checkpoint_directory()
     started = time.monotonic()
     try:
@@ -534,22 +412,12 @@ def verify_ledger(
         return VerificationReport(0, 0, "", 0, LedgerProblem(None, str(exc)))
 
     fresh_transaction = not connection.in_atomic_block
-    problems: dict[int, LedgerProblem] | None = None
-    checked_to = 0
-    if workers > 1 and fresh_transaction and connection.vendor == "postgresql":
-        checked_to = (_read_head() or (0, ""))[0]
-        if checked_to >= PARALLEL_MIN_ENTRIES:
-            problems = _row_problems_in_parallel(checked_to, workers, chunk_size)
-
     with transaction.atomic():
         if fresh_transaction:
             _begin_snapshot()
         head = _read_head()
-        if problems is not None:
-            report = _check_links(checkpoints, head, problems, checked_to, chunk_size)
-        else:
-            with closing(stream_rows(chunk_size=chunk_size)) as rows:
-                report = check_rows(rows, checkpoints, head=head)
+        with closing(stream_rows(chunk_size=chunk_size)) as rows:
+            report = check_rows(rows, checkpoints, head=head)
 
     elapsed = time.monotonic() - started
     if report.intact:

@@ -1,6 +1,5 @@
 """Verify the audit ledger: ``manage.py verify_ledger``; exit 0 only when intact."""
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -23,19 +22,12 @@ class Command(BaseCommand):
             help="Directory of signed checkpoints (default: LEDGER_CHECKPOINT_DIR).",
         )
         parser.add_argument("--chunk-size", type=int, default=5000)
-        parser.add_argument(
-            "--workers",
-            type=int,
-            default=min(4, os.cpu_count() or 1),
-            help="Processes checking entries in parallel on PostgreSQL (default: cores, max 4).",
-        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             report = verify_ledger(
                 checkpoint_dir=options["checkpoint_dir"],
                 chunk_size=options["chunk_size"],
-                workers=max(1, options["workers"]),
             )
         except ImproperlyConfigured as exc:
             raise CommandError(f"ledger verification impossible: {exc}", returncode=2) from exc
