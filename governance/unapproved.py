@@ -10,6 +10,7 @@ Everything else gets an ``mlflow.unapproved_change`` entry for the officers.
 """
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -75,22 +76,10 @@ def flag_unapproved(observed: Sequence[EntryDraft]) -> list[EntryDraft]:
     The sync calls this with the drafts it observed for one model and appends the
     result in the same transaction.
     """
+    # The observed draft already carries the object, window and before/after; only
+    # the action and what was observed differ.
     return [
-        EntryDraft(
-            action=UNAPPROVED_ACTION,
-            object_type=draft.object_type,
-            object_id=draft.object_id,
-            precision=draft.precision,
-            source_name=draft.source_name,
-            model_name=draft.model_name,
-            version=draft.version,
-            target=draft.target,
-            before=draft.before,
-            after=draft.after,
-            details={"observed_action": draft.action},
-            window_start=draft.window_start,
-            window_end=draft.window_end,
-        )
+        replace(draft, action=UNAPPROVED_ACTION, details={"observed_action": draft.action})
         for draft in observed
         if draft.action in GOVERNED_ACTIONS and not is_explained(draft)
     ]
