@@ -1,5 +1,6 @@
 """Typed readers for environment variables that fail loudly on malformed values."""
 
+import ipaddress
 import os
 
 from django.core.exceptions import ImproperlyConfigured
@@ -64,3 +65,21 @@ def env_counts(name: str, default: dict[str, int]) -> dict[str, int]:
             raise ImproperlyConfigured(f"{name} needs positive whole numbers, got {key}={raw}")
         counts[key] = int(raw)
     return counts or dict(default)
+
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def env_networks(name: str) -> tuple[IPNetwork, ...]:
+    """Read comma-separated IP addresses or CIDR networks; an address is a /32 or /128."""
+    networks: list[IPNetwork] = []
+    for item in env_list(name, []):
+        try:
+            # strict=False would quietly widen 10.0.0.5/8 to 10.0.0.0/8; a typo in a
+            # trust list should stop the process instead.
+            networks.append(ipaddress.ip_network(item))
+        except ValueError as exc:
+            raise ImproperlyConfigured(
+                f"{name} must be IP addresses or CIDR networks, got {item!r}: {exc}"
+            ) from exc
+    return tuple(networks)

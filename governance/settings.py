@@ -8,7 +8,15 @@ import dj_database_url
 import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 
-from governance.env import env_bool, env_counts, env_int, env_list, env_mapping, env_str
+from governance.env import (
+    env_bool,
+    env_counts,
+    env_int,
+    env_list,
+    env_mapping,
+    env_networks,
+    env_str,
+)
 
 # Lets admin and other generic classes be subscripted for type checking.
 django_stubs_ext.monkeypatch()
@@ -26,6 +34,9 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["localhost", "127.0.0.1"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# Reverse proxies whose X-Forwarded-For is believed when recording the client address
+# (governance.middleware); empty trusts nobody and records the TCP peer.
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
