@@ -216,8 +216,13 @@ def record_correction(
     actor_role: str,
     reason: str,
     after: JsonValue,
+    details: Mapping[str, JsonValue] | None = None,
 ) -> LedgerEntry:
-    """Record that ``original`` was wrong, as a new entry pointing at it."""
+    """Record that ``original`` was wrong, as a new entry pointing at it.
+
+    ``details`` adds what the caller knows of where the correction came from, e.g. the
+    operating-system user of a management command.
+    """
     if not reason.strip():
         raise ValueError("a correction needs a reason")
 
@@ -237,7 +242,11 @@ def record_correction(
                 before=original.after,
                 after=after,
                 reason=reason,
-                details={"corrected_seq": original.seq, "corrected_action": original.action},
+                details={
+                    **(details or {}),
+                    "corrected_seq": original.seq,
+                    "corrected_action": original.action,
+                },
                 corrects=original,
             )
         )

@@ -156,6 +156,19 @@ def can_set_risk_tier(user: AnyUser | None, model: RegisteredModel) -> Verdict:
     return _allow(GOVERNANCE_OFFICER)
 
 
+def can_record_correction(user: AnyUser | None) -> Verdict:
+    """May ``user`` record a correction of a ledger entry? Governance officers only.
+
+    The record is what officers answer for; admins manage access and do not rewrite
+    the account of what happened, even by appending to it.
+    """
+    if user is not None and user.is_authenticated and not user.is_active:
+        return _deny(f"the account {_username(user)!r} is inactive")
+    if not has_role(user, GOVERNANCE_OFFICER):
+        return _deny("only a governance officer can record a correction")
+    return _allow(GOVERNANCE_OFFICER)
+
+
 def can_manage_roles(user: AnyUser | None, subject: AnyUser) -> Verdict:
     """May ``user`` grant or revoke roles of ``subject``? Admins, never for themselves."""
     if not has_role(user, ADMIN):
