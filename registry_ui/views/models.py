@@ -100,6 +100,13 @@ def _badge(count: int, tone: str) -> str:
     return f'<span class="badge {tone}">{count:d}</span>' if count else "0"
 
 
+@dataclass(frozen=True)
+class OtherVersion:
+    number: int
+    stage: str
+    url: str
+
+
 def _ledger_of_model() -> Q:
     return Q(source_name=OuterRef("source__name"), model_name=OuterRef("name"))
 
@@ -249,6 +256,7 @@ def model_version_detail(request: HttpRequest, pk: int) -> HttpResponse:
     signature = version.signature or (logged_model.signature if logged_model else None)
     aliases = sorted(a for a, n in (model.aliases or {}).items() if str(n) == str(version.version))
     may_request = bool(permissions.can_request(request.user, version))
+    version_url = pk_url_maker("registry_ui:model_version_detail")
 
     context = {
         "version": version,
@@ -269,10 +277,11 @@ def model_version_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if may_request
         else "",
         "timeline_url": optional_url("registry_ui:version_timeline", version.pk),
-        "other_versions": list(
-            model.versions.exclude(pk=version.pk)
-            .only("pk", "version", "stage", "registered_model_id")
-            .order_by("-version")[:50]
-        ),
+        "other_versions": [
+            OtherVersion(number, stage, version_url(pk))
+            for pk, number, stage in model.versions.exclude(pk=version.pk)
+            .order_by("-version")
+            .values_list("pk", "version", "stage")[:50]
+        ],
     }
     return render(request, "registry_ui/model_version_detail.html", context)
