@@ -11,10 +11,12 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from django.db import connections
 from django.db.models import (
     Exists,
     F,
     FilteredRelation,
+    Func,
     OrderBy,
     OuterRef,
     Q,
@@ -238,6 +240,30 @@ def parse_sort(token: str) -> SortKey:
     if column.kind == "attributes" and column.key == "run_id":
         raise QueryError("Sort by run id is not offered; sort by start time or name.")
     return SortKey(column, descending)
+
+
+def json_object_keys(runs: QuerySet[Run], field: Literal["params", "tags"]) -> list[str]:
+    """Return the distinct keys of the JSON objects in ``field`` over ``runs``, sorted."""
+    if connections[runs.db].vendor == "postgresql":
+        # PostgreSQL lists the keys itself, which spares decoding every document in
+        # Python. A document that is not an object (JSON null, say) adds no key.
+        keys = Func(
+            F(field),
+            function="jsonb_object_keys",
+            template=(
+                "%(function)s(CASE WHEN jsonb_typeof(%(expressions)s) = 'object' "
+                "THEN %(expressions)s END)"
+            ),
+            output_field=TextField(),
+        )
+        found = runs.order_by().annotate(json_key=keys).values_list("json_key", flat=True)
+        return sorted(set(found.distinct()))
+
+    found_keys: set[str] = set()
+    for document in runs.values_list(field, flat=True):
+        if isinstance(document, dict):
+            found_keys.update(document)
+    return sorted(found_keys)
 
 
 def metric_sorted_ids(

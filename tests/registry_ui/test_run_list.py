@@ -4,9 +4,11 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.db.models import JSONField, Value
 from django.test import Client
+from pytest_django.fixtures import Settings
 
-from governance.models import Experiment
+from governance.models import Experiment, Run
 from tests.registry_ui import mirror_data
 from tests.registry_ui.conftest import client_for
 
@@ -93,6 +95,44 @@ def test_it_shows_chosen_columns_and_nan(reader: Client, experiment: Experiment)
     texts = [row.cells[0].text for row in response.context["rows"]]
     assert texts[:3] == ["0.95", "0.85", "0.7"]
     assert "NaN" in texts
+
+
+def test_it_offers_the_keys_of_recent_runs_as_columns(
+    reader: Client, experiment: Experiment
+) -> None:
+    mirror_data.run(experiment, "seeded", {"f1": 0.5}, {"seed": "3", "layers": "2"})
+    # A JSON null document (never written by the sync, but allowed by the column).
+    odd = mirror_data.run(experiment, "odd")
+    Run.objects.filter(pk=odd.pk).update(params=Value(None, JSONField()))
+
+    response = reader.get(url(experiment))
+
+    assert response.context["metric_keys"] == ["accuracy", "f1", "loss"]
+    assert response.context["param_keys"] == ["layers", "optimizer", "seed"]
+
+
+def test_it_escapes_cell_text(reader: Client, experiment: Experiment) -> None:
+    mirror_data.run(experiment, "sly", params={"optimizer": "<b>adam</b> & 'sgd'"})
+
+    response = reader.get(url(experiment), {"col": ["params.optimizer"]})
+
+    page = response.content.decode()
+    assert "<td>&lt;b&gt;adam&lt;/b&gt; &amp; &#x27;sgd&#x27;</td>" in page
+    assert "<b>adam</b>" not in page
+
+
+def test_it_shows_start_times_in_the_site_time_zone(
+    reader: Client, experiment: Experiment, settings: Settings
+) -> None:
+    settings.TIME_ZONE = "Europe/Paris"
+    started = mirror_data.T0.replace(hour=21, minute=30)
+    mirror_data.run(experiment, "late", start_time=started)
+
+    response = reader.get(url(experiment), {"sort": "-start_time"})
+
+    late = response.context["rows"][0]
+    assert (late.run.name, late.started) == ("late", "2026-01-05 22:30")
+    assert "<td>2026-01-05 22:30</td>" in response.content.decode()
 
 
 def test_it_pages_without_counting(reader: Client, experiment: Experiment) -> None:
