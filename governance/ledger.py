@@ -78,8 +78,12 @@ def canonical_bytes(payload: Mapping[str, JsonValue]) -> str:
     )
 
 
+def hash_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
 def hash_text(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return hash_bytes(text.encode("utf-8"))
 
 
 def format_time(moment: datetime | None) -> str | None:
@@ -122,7 +126,10 @@ def payload_from_values(values: Sequence[JsonValue]) -> dict[str, JsonValue]:
     """Build the canonical payload from column values in ``PAYLOAD_FIELDS`` order."""
     payload = dict(zip(PAYLOAD_FIELDS, values, strict=True))
     for name in _TIME_FIELDS:
-        payload[name] = format_time(payload[name])
+        value = payload[name]
+        # The verifier reads times from PostgreSQL already formatted this way.
+        if not isinstance(value, str):
+            payload[name] = format_time(value)
     return payload
 
 
