@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, render
 from governance.models import LoggedModel, MetricHistory, Run, RunMetric
 from registry_ui import access, charts
 from registry_ui.formatting import metric_text
+from registry_ui.links import pk_url_maker
 
 # A run can log a metric at millions of steps; the chart shows the first points.
 HISTORY_POINT_LIMIT = 20_000
@@ -17,6 +18,8 @@ MAX_COMPARE = 50
 MAX_AXES = 12
 SYSTEM_TAG_PREFIX = "mlflow."
 GIT_REPO_TAG = "mlflow.source.git.repoURL"
+# A metric's latest (value, is NaN).
+Metric = tuple[float | None, bool]
 
 
 @dataclass(frozen=True)
@@ -25,12 +28,15 @@ class KeyValue:
     value: str
 
 
-def _history_series(histories: list[MetricHistory], name_of: dict[int, str]) -> list[charts.Series]:
+# One logged point as read for charts: (run pk, key, step, value, is NaN).
+HistoryPoint = tuple[int, str, int, float | None, bool]
+HISTORY_FIELDS = ("run_id", "key", "step", "value", "is_nan")
+
+
+def _history_series(histories: list[HistoryPoint], name_of: dict[int, str]) -> list[charts.Series]:
     grouped: dict[tuple[int, str], list[tuple[int, float | None]]] = defaultdict(list)
-    for point in histories:
-        grouped[(point.run_id, point.key)].append(
-            (point.step, None if point.is_nan else point.value)
-        )
+    for run_pk, key, step, value, is_nan in histories:
+        grouped[(run_pk, key)].append((step, None if is_nan else value))
     return [
         charts.Series(name_of[run_pk] or key, points) for (run_pk, key), points in grouped.items()
     ]
@@ -39,10 +45,10 @@ def _history_series(histories: list[MetricHistory], name_of: dict[int, str]) -> 
 @access.role_required(*access.READERS)
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(Run.objects.select_related("experiment", "source"), pk=pk)
-    histories = list(
+    histories: list[HistoryPoint] = list(
         MetricHistory.objects.filter(run=run)
         .order_by("key", "step", "timestamp_ms")
-        .only("run_id", "key", "step", "value", "is_nan")[: HISTORY_POINT_LIMIT + 1]
+        .values_list(*HISTORY_FIELDS)[: HISTORY_POINT_LIMIT + 1]
     )
     truncated = len(histories) > HISTORY_POINT_LIMIT
     series = _history_series(histories[:HISTORY_POINT_LIMIT], {run.pk: ""})
@@ -104,20 +110,30 @@ def _selected_pks(request: HttpRequest) -> list[int] | str:
     return pks
 
 
+@dataclass(frozen=True)
+class RunLink:
+    pk: int
+    url: str
+    label: str
+
+
 @access.role_required(*access.READERS)
 def run_compare(request: HttpRequest) -> HttpResponse:
     selected = _selected_pks(request)
     if isinstance(selected, str):
         return render(request, "registry_ui/run_compare.html", {"error": selected}, status=400)
-    by_pk = Run.objects.select_related("experiment").in_bulk(selected)
+    by_pk = Run.objects.only("pk", "run_id", "name", "params").in_bulk(selected)
     missing = [pk for pk in selected if pk not in by_pk]
     if missing:
         error = "No run has the number " + ", ".join(str(pk) for pk in missing) + "."
         return render(request, "registry_ui/run_compare.html", {"error": error}, status=400)
     runs = [by_pk[pk] for pk in selected]
 
-    metrics: dict[tuple[int, str], RunMetric] = {
-        (m.run_id, m.key): m for m in RunMetric.objects.filter(run_id__in=selected)
+    metrics: dict[tuple[int, str], Metric] = {
+        (run_pk, key): (value, is_nan)
+        for run_pk, key, value, is_nan in RunMetric.objects.filter(run_id__in=selected).values_list(
+            "run_id", "key", "value", "is_nan"
+        )
     }
     metric_keys = sorted({key for _, key in metrics})
     param_keys = sorted({key for run in runs for key in (run.params or {})})
@@ -134,15 +150,17 @@ def run_compare(request: HttpRequest) -> HttpResponse:
         _row(key, "metric", [_metric_cell(metrics.get((run.pk, key))) for run in runs])
         for key in metric_keys
     ]
-    histories = list(
+    histories: list[HistoryPoint] = list(
         MetricHistory.objects.filter(run_id__in=selected, key=chosen_metric)
         .order_by("run_id", "step", "timestamp_ms")
-        .only("run_id", "key", "step", "value", "is_nan")[:HISTORY_POINT_LIMIT]
+        .values_list(*HISTORY_FIELDS)[:HISTORY_POINT_LIMIT]
     )
     names = {run.pk: run.name or run.run_id for run in runs}
+    run_url = pk_url_maker("registry_ui:run_detail")
 
     context = {
         "runs": runs,
+        "run_links": [RunLink(run.pk, run_url(run.pk), names[run.pk]) for run in runs],
         "rows": rows,
         "metric_keys": metric_keys,
         "chosen_metric": chosen_metric,
@@ -154,8 +172,8 @@ def run_compare(request: HttpRequest) -> HttpResponse:
     return render(request, "registry_ui/run_compare.html", context)
 
 
-def _metric_cell(found: RunMetric | None) -> str:
-    return "" if found is None else metric_text(found.value, found.is_nan)
+def _metric_cell(found: Metric | None) -> str:
+    return "" if found is None else metric_text(*found)
 
 
 def _row(key: str, kind: str, values: list[str]) -> CompareRow:
@@ -175,7 +193,7 @@ def _parallel_figure(
     runs: list[Run],
     param_keys: list[str],
     metric_keys: list[str],
-    metrics: dict[tuple[int, str], RunMetric],
+    metrics: dict[tuple[int, str], Metric],
 ) -> charts.Figure | None:
     # Parameters that are the same for every run add an axis without information.
     varying = [key for key in param_keys if len({str((r.params or {}).get(key)) for r in runs}) > 1]
@@ -184,9 +202,7 @@ def _parallel_figure(
         for key in varying[:MAX_AXES]
     ]
     metric_values = {
-        key: [
-            None if (m := metrics.get((r.pk, key))) is None or m.is_nan else m.value for r in runs
-        ]
+        key: [None if (m := metrics.get((r.pk, key))) is None or m[1] else m[0] for r in runs]
         for key in metric_keys[:MAX_AXES]
     }
     dimensions += [charts.Dimension(key, values) for key, values in metric_values.items()]
