@@ -12,10 +12,14 @@ window contains an applied entry with the same outcome is that change, not anoth
 Corrections (``ledger.correction``) are not applied to the history here.
 """
 
-from collections.abc import Iterable, Mapping
+from bisect import bisect_left
+from collections import defaultdict
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+from django.utils.hashable import make_hashable
 
 from governance.models import LedgerEntry
 
@@ -99,15 +103,40 @@ _ROW_FIELDS = (
 )
 
 
+_MOVING_ACTIONS = (APPLIED, _DELETED, *_ALIAS_ACTIONS, *_STAGE_ACTIONS)
+# A model is named by its MLflow source and its registered name, as on the ledger.
+ModelKey = tuple[str, str]
+
+
 def _rows(source_name: str, model_name: str) -> list[dict[str, Any]]:
-    actions = (APPLIED, _DELETED, *_ALIAS_ACTIONS, *_STAGE_ACTIONS)
     return list(
         LedgerEntry.objects.filter(
-            source_name=source_name, model_name=model_name, action__in=actions
+            source_name=source_name, model_name=model_name, action__in=_MOVING_ACTIONS
         )
         .order_by("seq")
         .values(*_ROW_FIELDS)
     )
+
+
+def _rows_of_models(models: Iterable[ModelKey]) -> dict[ModelKey, list[dict[str, Any]]]:
+    """Return the rows of each model, reading the ledger in one query."""
+    rows: dict[ModelKey, list[dict[str, Any]]] = {model: [] for model in models}
+    if not rows:
+        return rows
+    entries = (
+        LedgerEntry.objects.filter(
+            source_name__in={source for source, _ in rows},
+            model_name__in={name for _, name in rows},
+            action__in=_MOVING_ACTIONS,
+        )
+        .order_by("seq")
+        .values("source_name", "model_name", *_ROW_FIELDS)
+    )
+    for row in entries.iterator(chunk_size=2000):
+        found = rows.get((row["source_name"], row["model_name"]))
+        if found is not None:
+            found.append(row)
+    return rows
 
 
 def _value(payload: Any, key: str) -> Any:
@@ -156,21 +185,34 @@ def _changes(rows: Iterable[Mapping[str, Any]], kind: str) -> list[_Change]:
     return _without_echoes(changes)
 
 
+def _outcome(change: _Change) -> Hashable:
+    # A JSON payload may hold a list or an object; make_hashable turns them into
+    # tuples, which no other key or value of a change is compared with.
+    outcome: Hashable = make_hashable((change.key, change.value))
+    return outcome
+
+
 def _without_echoes(changes: list[_Change]) -> list[_Change]:
-    """Drop observations of changes that an exact (applied) entry already records."""
-    applied = [change for change in changes if change.exact]
-    return [
-        change
-        for change in changes
-        if change.exact
-        or not any(
-            exact.key == change.key
-            and exact.value == change.value
-            and (change.start is None or change.start <= exact.end)
-            and exact.end <= change.end
-            for exact in applied
-        )
-    ]
+    """Drop observations of changes that an exact (applied) entry already records.
+
+    The applied ends are indexed by outcome and sorted, so that each observation is
+    one binary search rather than a scan of every applied entry: a model with
+    thousands of entries otherwise took seconds.
+    """
+    applied_ends: dict[Hashable, list[datetime]] = defaultdict(list)
+    for change in changes:
+        if change.exact:
+            applied_ends[_outcome(change)].append(change.end)
+    for ends in applied_ends.values():
+        ends.sort()
+    return [change for change in changes if change.exact or not _is_echo(change, applied_ends)]
+
+
+def _is_echo(change: _Change, applied_ends: Mapping[Hashable, list[datetime]]) -> bool:
+    """Say whether an applied change with the same outcome ended inside the window."""
+    ends = applied_ends.get(_outcome(change), [])
+    first = 0 if change.start is None else bisect_left(ends, change.start)
+    return first < len(ends) and ends[first] <= change.end
 
 
 class _Replay:
@@ -285,20 +327,20 @@ def _holding(
     )
 
 
-def holder_at(
-    source_name: str, model_name: str, target_kind: str, target: str, moment: datetime
-) -> Holding | None:
-    """Return which version held stage or alias ``target`` of a model at ``moment``."""
+def _check_kind(target_kind: str) -> None:
     if target_kind not in (STAGE, ALIAS):
         raise ValueError(f"target_kind must be 'stage' or 'alias', not {target_kind!r}")
-    changes = _changes(_rows(source_name, model_name), target_kind)
+
+
+def _holder_in(
+    rows: list[dict[str, Any]], target_kind: str, target: str, moment: datetime
+) -> Holding | None:
+    changes = _changes(rows, target_kind)
     replay, pending = _settled_and_pending(changes, target_kind, moment)
     return _holding(target_kind, target, moment, replay, pending)
 
 
-def holders_at(source_name: str, model_name: str, moment: datetime) -> list[Holding]:
-    """Return the holder of every stage and alias of a model at ``moment``."""
-    rows = _rows(source_name, model_name)
+def _holders_in(rows: list[dict[str, Any]], moment: datetime) -> list[Holding]:
     holdings: list[Holding] = []
     for kind in (STAGE, ALIAS):
         changes = _changes(rows, kind)
@@ -313,3 +355,32 @@ def holders_at(source_name: str, model_name: str, moment: datetime) -> list[Hold
             if holding is not None:
                 holdings.append(holding)
     return holdings
+
+
+def holder_at(
+    source_name: str, model_name: str, target_kind: str, target: str, moment: datetime
+) -> Holding | None:
+    """Return which version held stage or alias ``target`` of a model at ``moment``."""
+    _check_kind(target_kind)
+    return _holder_in(_rows(source_name, model_name), target_kind, target, moment)
+
+
+def holder_at_each(
+    models: Iterable[ModelKey], target_kind: str, target: str, moment: datetime
+) -> dict[ModelKey, Holding | None]:
+    """Return ``holder_at`` for each (source name, model name), reading the ledger once."""
+    _check_kind(target_kind)
+    return {
+        model: _holder_in(rows, target_kind, target, moment)
+        for model, rows in _rows_of_models(models).items()
+    }
+
+
+def holders_at(source_name: str, model_name: str, moment: datetime) -> list[Holding]:
+    """Return the holder of every stage and alias of a model at ``moment``."""
+    return _holders_in(_rows(source_name, model_name), moment)
+
+
+def holders_at_each(models: Iterable[ModelKey], moment: datetime) -> dict[ModelKey, list[Holding]]:
+    """Return ``holders_at`` for each (source name, model name), reading the ledger once."""
+    return {model: _holders_in(rows, moment) for model, rows in _rows_of_models(models).items()}

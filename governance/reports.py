@@ -76,11 +76,12 @@ class ModelHolding:
 
 def holders_across_models(moment: datetime, target_kind: str, target: str) -> list[ModelHolding]:
     """Return, for every model, which version held ``target`` at ``moment`` (if any)."""
-    held = []
-    for model in RegisteredModel.objects.select_related("source").order_by("name", "pk"):
-        holding = point_in_time.holder_at(
-            model.source.name, model.name, target_kind, target, moment
-        )
-        if holding is not None:
-            held.append(ModelHolding(model, holding))
-    return held
+    models = list(RegisteredModel.objects.select_related("source").order_by("name", "pk"))
+    holdings = point_in_time.holder_at_each(
+        [(model.source.name, model.name) for model in models], target_kind, target, moment
+    )
+    return [
+        ModelHolding(model, holding)
+        for model in models
+        if (holding := holdings[(model.source.name, model.name)]) is not None
+    ]

@@ -266,8 +266,12 @@ class ProductionRow:
 def _held_on(moment: datetime) -> list[ProductionRow]:
     governed = set(settings.GOVERNED_ALIASES)
     rows = []
-    for model in RegisteredModel.objects.select_related("source").order_by("name", "pk"):
-        for holding in point_in_time.holders_at(model.source.name, model.name, moment):
+    models = list(RegisteredModel.objects.select_related("source").order_by("name", "pk"))
+    holdings = point_in_time.holders_at_each(
+        [(model.source.name, model.name) for model in models], moment
+    )
+    for model in models:
+        for holding in holdings[(model.source.name, model.name)]:
             wanted = (
                 holding.target == "Production"
                 if holding.target_kind == point_in_time.STAGE

@@ -8,7 +8,13 @@ import pytest
 from django.db import transaction
 
 from governance import ledger
-from governance.point_in_time import Holding, holder_at, holders_at
+from governance.point_in_time import (
+    Holding,
+    holder_at,
+    holder_at_each,
+    holders_at,
+    holders_at_each,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +26,13 @@ def at(minutes: int) -> datetime:
     return T0 + timedelta(minutes=minutes)
 
 
-def observed(action: str, version: int, window: tuple[int | None, int], **fields: Any) -> None:
+def observed(
+    action: str,
+    version: int,
+    window: tuple[int | None, int],
+    model: str = MODEL,
+    **fields: Any,
+) -> None:
     start, end = window
     with mock.patch("django.utils.timezone.now", return_value=at(end + 1)), transaction.atomic():
         ledger.append(
@@ -29,7 +41,7 @@ def observed(action: str, version: int, window: tuple[int | None, int], **fields
                 object_type="model_version",
                 precision="observed",
                 source_name="default",
-                model_name=MODEL,
+                model_name=model,
                 version=version,
                 window_start=None if start is None else at(start),
                 window_end=at(end),
@@ -215,6 +227,42 @@ def test_it_lists_every_holder_of_a_model() -> None:
         ("stage", "Production", 1),
         ("alias", "champion", 2),
     ]
+
+
+@pytest.mark.usefixtures("history")
+def test_it_answers_for_many_models_from_one_read_of_the_ledger(
+    django_assert_num_queries: Any,
+) -> None:
+    observed("mlflow.alias_set", 7, (0, 10), "other", target="champion", after={"version": 7})
+    models = [("default", MODEL), ("default", "other"), ("default", "never synced")]
+
+    with django_assert_num_queries(1):
+        every_holder = holders_at_each(models, at(45))
+    with django_assert_num_queries(1):
+        champions = holder_at_each(models, "alias", "champion", at(45))
+
+    assert every_holder == {model: holders_at(*model, at(45)) for model in models}
+    assert champions == {model: holder_at(*model, "alias", "champion", at(45)) for model in models}
+    assert [h.version for h in every_holder[("default", "other")]] == [7]
+    assert champions[("default", "never synced")] is None
+
+
+def test_it_keeps_an_observation_whose_window_began_after_the_apply() -> None:
+    applied("alias", 2, "champion", 30, {"version": 2})
+    observed("mlflow.alias_set", 2, (20, 30), target="champion", after={"version": 2})
+    observed("mlflow.alias_set", 2, (40, 50), target="champion", after={"version": 2})
+
+    holding = champion(55)
+
+    # The first observation ends at the apply, so it is the apply seen by the sync;
+    # the second starts after it, so it is a change of its own and settles the answer.
+    assert holding is not None
+    assert (holding.version, holding.action, holding.precision) == (
+        2,
+        "mlflow.alias_set",
+        "observed",
+    )
+    assert holding.window_start == at(40)
 
 
 def test_it_drops_the_alias_of_a_deleted_version() -> None:

@@ -2,12 +2,15 @@
 
 import csv
 import io
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
-from tests.registry_ui import workflow_data
+from tests.registry_ui import mirror_data, workflow_data
 from tests.registry_ui.conftest import client_for
 
 pytestmark = pytest.mark.django_db
@@ -70,3 +73,25 @@ def test_it_sends_anonymous_visitors_to_the_login_page(client: Client) -> None:
 
 def test_it_refuses_a_user_without_a_role(nobody: User) -> None:
     assert client_for(nobody).get("/reports/production-on-date/").status_code == 403
+
+
+def _models_in_production(first: int, last: int) -> None:
+    for number in range(first, last):
+        model = mirror_data.registered_model(f"m{number:02d}")
+        mirror_data.version(model, 1, stage="Production")
+        workflow_data.applied_stage(model, 1, "Production", 30)
+
+
+def test_its_query_count_does_not_grow_with_models(
+    reader: Client, django_assert_num_queries: Any
+) -> None:
+    query = {"moment": "2026-03-02T09:45"}
+    _models_in_production(0, 3)
+    with CaptureQueriesContext(connection) as with_three:
+        reader.get("/reports/production-on-date/", query)
+    _models_in_production(3, 12)
+
+    with django_assert_num_queries(len(with_three.captured_queries)):
+        response = reader.get("/reports/production-on-date/", query)
+
+    assert len(response.context["rows"]) == 12
