@@ -64,7 +64,7 @@ class RunRow:
     label: str
     started: str
     cells: list[Cell]
-    cells_html: SafeString
+    html: SafeString
 
 
 @dataclass(frozen=True)
@@ -227,22 +227,42 @@ def _cell(run: Run, column: Column, values: dict[tuple[int, str], str]) -> Cell:
     return Cell("" if value is None else str(value))
 
 
+# One row of the runs table. Every value is escaped before it is placed.
+ROW_HTML = (
+    '<td><input type="checkbox" name="run" value="{pk}" form="compare-form" id="select-{pk}"'
+    ' aria-label="Select run {label} for comparison"></td>\n'
+    '      <td><a href="{url}">{label}</a></td>\n'
+    "      <td>{status}</td><td>{user}</td><td>{started}</td>\n"
+    "      {cells}"
+)
+
+
 def _row(run: Run, url: str, cells: list[Cell], zone: tzinfo) -> RunRow:
-    # The page's cost is mostly its 50 rows of template variables; the cells and
-    # the start time are spelled here once so the template reads a few plain
-    # strings per row. The cells' markup is escaped like an autoescaped template.
+    # A page of 50 rows through the template engine cost more than everything else
+    # in the view, about 30 microseconds a variable; the row is spelled here in one
+    # string instead, with the escaping the template would apply.
+    label = run.name or run.run_id
+    started = run.start_time.astimezone(zone).strftime("%Y-%m-%d %H:%M") if run.start_time else ""
     cells_html = "".join(
         ('<td class="num">' if cell.numeric else "<td>") + html.escape(cell.text) + "</td>"
         for cell in cells
     )
-    started = run.start_time.astimezone(zone) if run.start_time else None
+    row_html = ROW_HTML.format(
+        pk=int(run.pk),
+        label=html.escape(label),
+        url=html.escape(url),
+        status=html.escape(run.status),
+        user=html.escape(run.user_id),
+        started=started,
+        cells=cells_html,
+    )
     return RunRow(
         run=run,
         url=url,
-        label=run.name or run.run_id,
-        started=started.strftime("%Y-%m-%d %H:%M") if started else "",
+        label=label,
+        started=started,
         cells=cells,
-        cells_html=mark_safe(cells_html),  # noqa: S308 - every cell text is escaped above
+        html=mark_safe(row_html),  # noqa: S308 - every value is escaped above
     )
 
 

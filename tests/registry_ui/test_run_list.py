@@ -111,14 +111,19 @@ def test_it_offers_the_keys_of_recent_runs_as_columns(
     assert response.context["param_keys"] == ["layers", "optimizer", "seed"]
 
 
-def test_it_escapes_cell_text(reader: Client, experiment: Experiment) -> None:
-    mirror_data.run(experiment, "sly", params={"optimizer": "<b>adam</b> & 'sgd'"})
+def test_it_escapes_run_names_users_and_cells(reader: Client, experiment: Experiment) -> None:
+    sly = mirror_data.run(
+        experiment, '<i>"sly"</i>', params={"optimizer": "<b>adam</b> & 'sgd'"}, user_id="a<b"
+    )
 
-    response = reader.get(url(experiment), {"col": ["params.optimizer"]})
+    response = reader.get(url(experiment), {"col": ["params.optimizer"], "sort": "-start_time"})
 
     page = response.content.decode()
     assert "<td>&lt;b&gt;adam&lt;/b&gt; &amp; &#x27;sgd&#x27;</td>" in page
-    assert "<b>adam</b>" not in page
+    assert f'<a href="/runs/{sly.pk}/">&lt;i&gt;&quot;sly&quot;&lt;/i&gt;</a>' in page
+    assert 'aria-label="Select run &lt;i&gt;&quot;sly&quot;&lt;/i&gt; for comparison"' in page
+    assert "<td>a&lt;b</td>" in page
+    assert "<b>" not in page and "<i>" not in page
 
 
 def test_it_shows_start_times_in_the_site_time_zone(
