@@ -38,6 +38,8 @@ ROLES = (DATA_SCIENTIST, GOVERNANCE_OFFICER, EXECUTIVE, ADMIN)
 
 # The role a decision is taken in; recorded as ``Decision.acting_role``.
 DECIDING_ROLE = GOVERNANCE_OFFICER
+# The ledger action of every refusal this module records.
+REFUSED = "security.action_refused"
 STAGES = ("Staging", PRODUCTION_STAGE, "Archived")
 
 AnyUser = AbstractBaseUser | AnonymousUser
@@ -213,7 +215,7 @@ def refuse(
     with transaction.atomic():
         ledger.append(
             ledger.EntryDraft(
-                action="security.action_refused",
+                action=REFUSED,
                 object_type=object_type,
                 object_id=object_id,
                 precision="recorded",

@@ -211,6 +211,10 @@ RISK_TIER_APPROVALS = env_counts("RISK_TIER_APPROVALS", {"low": 1, "medium": 1, 
 PRODUCTION_DATA_TAG = env_str("PRODUCTION_DATA_TAG", "data.production")
 # Applying approved changes: transient MLflow errors back off from the base delay,
 # doubling up to the cap; the relay re-sends a dispatched row after the lease.
+# Signing: this many wrong passwords within the window lock an officer's signing
+# until the oldest of them leaves it.
+SIGNING_MAX_FAILURES = env_int("SIGNING_MAX_FAILURES", 5, minimum=1)
+SIGNING_LOCKOUT_MINUTES = env_int("SIGNING_LOCKOUT_MINUTES", 15, minimum=1)
 APPLY_RETRY_BASE_SECONDS = env_int("APPLY_RETRY_BASE_SECONDS", 10, minimum=0)
 APPLY_RETRY_MAX_SECONDS = env_int("APPLY_RETRY_MAX_SECONDS", 600, minimum=1)
 OUTBOX_DISPATCH_LEASE_SECONDS = env_int("OUTBOX_DISPATCH_LEASE_SECONDS", 300, minimum=0)

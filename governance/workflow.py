@@ -7,11 +7,13 @@ Bad input raises :class:`InvalidRequest`; losing a race raises :class:`Conflict`
 """
 
 import logging
+from datetime import datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import Any, NoReturn
 
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -19,6 +21,7 @@ from governance import evidence, ledger, permissions
 from governance.models import (
     ApplyOutbox,
     Decision,
+    LedgerEntry,
     ModelVersion,
     RegisteredModel,
     TransitionRequest,
@@ -28,6 +31,7 @@ from governance.permissions import Verdict
 logger = logging.getLogger(__name__)
 
 OBJECT_TYPE = "transition_request"
+WRONG_SIGNATURE = "the password did not match; the decision was not signed"
 
 
 class InvalidRequest(ValueError):
@@ -36,6 +40,10 @@ class InvalidRequest(ValueError):
 
 class Conflict(Exception):
     """Another action got there first (a decision, an open request); nothing changed."""
+
+
+class SignatureRefused(PermissionDenied):
+    """The password did not sign: it did not match, or signing is locked after failures."""
 
 
 class _Refusal(Exception):
@@ -222,14 +230,17 @@ def decide(user: User, request_id: int, meaning: str, rationale: str, password: 
         raise InvalidRequest(f"a decision means approved or rejected, not {meaning!r}")
     rationale = _require_text(rationale, "a rationale")
     attempted = f"decision.{meaning}"
-    if not user.check_password(password):
-        request = TransitionRequest.objects.select_related("model_version").get(pk=request_id)
-        permissions.refuse(
+    locked_until = signing_locked_until(user)
+    if locked_until is not None:
+        # The password is not even checked while locked, so guessing learns nothing.
+        _refuse_signature(
             user,
             attempted,
-            Verdict(False, "the password did not match; the decision was not signed"),
-            **_where(request),
+            request_id,
+            f"too many wrong passwords: signing is locked until {locked_until:%H:%M} UTC",
         )
+    if not user.check_password(password):
+        _refuse_signature(user, attempted, request_id, WRONG_SIGNATURE)
 
     try:
         with transaction.atomic():
@@ -245,6 +256,36 @@ def decide(user: User, request_id: int, meaning: str, rationale: str, password: 
         user.pk,
     )
     return decision
+
+
+def signing_locked_until(user: User, now: datetime | None = None) -> datetime | None:
+    """Return when signing unlocks for ``user``, or ``None`` when it is not locked.
+
+    The failures are the ledger's own refusal entries, so the count holds across
+    processes and restarts: ``SIGNING_MAX_FAILURES`` wrong passwords within
+    ``SIGNING_LOCKOUT_MINUTES`` lock signing until the oldest of them is that old.
+    """
+    limit = settings.SIGNING_MAX_FAILURES
+    window = timedelta(minutes=settings.SIGNING_LOCKOUT_MINUTES)
+    failures = list(
+        LedgerEntry.objects.filter(
+            action=permissions.REFUSED,
+            actor=user,
+            reason=WRONG_SIGNATURE,
+            recorded_at__gte=(now or timezone.now()) - window,
+        )
+        .order_by("-seq")
+        .values_list("recorded_at", flat=True)[:limit]
+    )
+    return failures[-1] + window if len(failures) >= limit else None
+
+
+def _refuse_signature(user: User, attempted: str, request_id: int, reason: str) -> NoReturn:
+    request = TransitionRequest.objects.select_related("model_version").get(pk=request_id)
+    try:
+        permissions.refuse(user, attempted, Verdict(False, reason), **_where(request))
+    except PermissionDenied as refused:
+        raise SignatureRefused(str(refused)) from None
 
 
 def _decide_locked(user: User, request_id: int, meaning: str, rationale: str) -> Decision:

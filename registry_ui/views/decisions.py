@@ -108,10 +108,10 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     except workflow.InvalidRequest as exc:
         form.add_error(None, str(exc))
         return _page(request, transition, form, status=400)
+    except workflow.SignatureRefused as exc:
+        form.add_error("password", str(exc))
+        return _page(request, transition, form, status=400)
     except PermissionDenied as exc:
-        if not request.user.check_password(data["password"]):
-            form.add_error("password", str(exc))
-            return _page(request, transition, form, status=400)
         return _page(request, transition, None, refusal=str(exc), status=403)
 
     messages.success(

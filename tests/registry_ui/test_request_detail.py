@@ -137,6 +137,26 @@ def test_it_refuses_a_wrong_password_and_signs_nothing(
     assert refused.details == {"attempted": "decision.approved"}
 
 
+def test_once_locked_the_right_password_gets_the_same_answer_as_a_wrong_one(
+    olivia: User, pending: TransitionRequest, settings: Any
+) -> None:
+    settings.SIGNING_MAX_FAILURES = 2
+    client = client_for(olivia)
+    for _ in range(2):
+        assert sign(client, pending, password="not it").status_code == 400
+
+    right = sign(client, pending)
+    wrong = sign(client, pending, password="not it either")
+
+    # The same status and message either way: the lock must not become a way to
+    # test passwords.
+    assert right.status_code == wrong.status_code == 400
+    for response in (right, wrong):
+        [message] = response.context["form"].errors["password"]
+        assert message.startswith("too many wrong passwords: signing is locked until")
+    assert not Decision.objects.exists()
+
+
 def test_it_requires_a_rationale(olivia: User, pending: TransitionRequest) -> None:
     response = sign(client_for(olivia), pending, rationale="")
 
