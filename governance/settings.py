@@ -231,7 +231,8 @@ LEDGER_CHECKPOINT_DIR = Path(
 
 # Celery. Without REDIS_URL tasks run in-process, so the demo needs no broker.
 REDIS_URL = env_str("REDIS_URL")
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+# A host in the URL keeps kombu from warning that none was supplied.
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
