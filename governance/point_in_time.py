@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 from django.utils.hashable import make_hashable
@@ -253,7 +254,7 @@ def _settled_and_pending(
     changes: list[_Change], kind: str, moment: datetime
 ) -> tuple[_Replay, list[_Change]]:
     replay = _Replay(kind)
-    for change in sorted(changes, key=lambda change: (change.end, change.seq)):
+    for change in sorted(changes, key=attrgetter("end", "seq")):
         if change.end <= moment:
             replay.apply(change)
     pending = [
@@ -267,7 +268,7 @@ def _settled_and_pending(
 def _uncertain_change(
     replay: _Replay, pending: list[_Change], target: str, current: set[int]
 ) -> tuple[_Change, tuple[int | None, ...]] | None:
-    for change in sorted(pending, key=lambda change: change.seq):
+    for change in sorted(pending, key=attrgetter("seq")):
         before_version = min(current) if current else None
         if replay.kind == ALIAS and change.key == target:
             if change.value not in current:
