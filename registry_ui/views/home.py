@@ -15,7 +15,7 @@ from governance.models import (
     TransitionRequest,
 )
 from registry_ui import access
-from registry_ui.links import optional_url
+from registry_ui.links import optional_url, pk_url_maker
 
 UNAPPROVED_ACTION = "mlflow.unapproved_change"
 LIST_LIMIT = 20
@@ -28,25 +28,47 @@ class RequestRow:
 
 
 @dataclass(frozen=True)
-class AliasHolder:
-    model: RegisteredModel
-    alias: str
+class HeldRow:
+    """A version in Production or holding a governed alias, its cells already spelled."""
+
+    model_name: str
+    risk: str
     version: str
+    url: str = ""
+    alias: str = ""
 
 
 def _request_rows(requests: list[TransitionRequest]) -> list[RequestRow]:
     return [RequestRow(r, optional_url("registry_ui:request_detail", r.pk)) for r in requests]
 
 
-def _alias_holders() -> list[AliasHolder]:
+def _risk_label(tier: str) -> str:
+    return str(dict(RegisteredModel.RiskTier.choices).get(tier, tier))
+
+
+def _production_rows() -> list[HeldRow]:
+    # Values and a prebuilt link rather than instances and a reversed URL per row: an
+    # executive's home lists every model in production.
+    version_url = pk_url_maker("registry_ui:model_version_detail")
+    return [
+        HeldRow(name, _risk_label(tier), str(number), url=version_url(pk))
+        for pk, number, name, tier in ModelVersion.objects.filter(
+            stage="Production", deleted_observed_at__isnull=True
+        )
+        .order_by("registered_model__name")
+        .values_list("pk", "version", "registered_model__name", "registered_model__risk_tier")
+    ]
+
+
+def _alias_holders() -> list[HeldRow]:
     governed = set(settings.GOVERNED_ALIASES)
     holders = []
-    for model in RegisteredModel.objects.filter(deleted_observed_at__isnull=True).only(
-        "pk", "name", "aliases", "risk_tier"
-    ):
-        for alias, version in sorted(model.aliases.items()):
+    for name, aliases, tier in RegisteredModel.objects.filter(
+        deleted_observed_at__isnull=True
+    ).values_list("name", "aliases", "risk_tier"):
+        for alias, version in sorted(aliases.items()):
             if alias in governed:
-                holders.append(AliasHolder(model, alias, str(version)))
+                holders.append(HeldRow(name, _risk_label(tier), str(version), alias=alias))
     return holders
 
 
@@ -79,11 +101,7 @@ def home(request: HttpRequest) -> HttpResponse:
         context["my_requests"] = _request_rows(list(mine[:LIST_LIMIT]))
 
     if access.EXECUTIVE in roles:
-        context["production"] = list(
-            ModelVersion.objects.filter(stage="Production", deleted_observed_at__isnull=True)
-            .select_related("registered_model")
-            .order_by("registered_model__name")
-        )
+        context["production"] = _production_rows()
         context["alias_holders"] = _alias_holders()
         context["recent_decisions"] = list(
             Decision.objects.select_related(

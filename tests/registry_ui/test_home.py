@@ -1,9 +1,12 @@
 """The home page shows each role what it should look at first."""
 
+from typing import Any
+
 import pytest
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from governance import ledger
@@ -64,6 +67,27 @@ def test_it_shows_the_executive_what_is_in_production(erin: User) -> None:
     assert "stage Production" in body
     assert "alias @champion" in body
     assert "@scratch" not in body
+
+
+def test_its_query_count_does_not_grow_with_models_in_production(
+    erin: User, django_assert_num_queries: Any
+) -> None:
+    def add_models(first: int, last: int) -> None:
+        for number in range(first, last):
+            model = mirror_data.registered_model(f"m{number:02d}", aliases={"champion": 2})
+            mirror_data.version(model, 2, stage="Production")
+
+    reader = client_for(erin)
+    add_models(0, 3)
+    with CaptureQueriesContext(connection) as with_three:
+        reader.get(URL)
+    add_models(3, 12)
+
+    with django_assert_num_queries(len(with_three.captured_queries)):
+        body = reader.get(URL).content.decode()
+
+    assert body.count("stage Production") == 12
+    assert body.count("alias @champion") == 12
 
 
 def test_it_lists_unapproved_changes_and_sync_health(adam: User) -> None:
