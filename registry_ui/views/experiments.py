@@ -21,7 +21,7 @@ from registry_ui.run_query import (
     apply_filters,
     apply_sort,
     json_object_keys,
-    metric_sorted_ids,
+    metric_sorted_runs,
     parse_column,
     parse_filter,
     parse_sort,
@@ -176,9 +176,9 @@ def run_list(request: HttpRequest, experiment_pk: int) -> HttpResponse:
     if any(c.kind == "tags" for c in columns):
         fields.append("tags")
     if sort.column.kind == "metrics":
-        ids = metric_sorted_ids(runs, sort.column.key, sort.descending, offset, size + 1)
-        by_pk = Run.objects.only(*fields).in_bulk(ids)
-        fetched = [by_pk[pk] for pk in ids]
+        fetched = metric_sorted_runs(
+            runs.only(*fields), sort.column.key, sort.descending, offset, size + 1
+        )
     else:
         fetched = list(apply_sort(runs, sort).only(*fields)[offset : offset + size + 1])
     has_next = len(fetched) > size

@@ -166,6 +166,14 @@ def test_it_pages_across_runs_without_a_value(
         assert response.context["has_next"] is (number < len(pages))
 
 
+def test_it_sorts_by_the_metric_it_filters_on(reader: Client, experiment: Experiment) -> None:
+    response = reader.get(
+        url(experiment), {"sort": "metrics.accuracy", "filter": "metrics.accuracy >= 0.7"}
+    )
+
+    assert names(response) == ["low", "mid", "high"]
+
+
 def test_it_sorts_by_a_metric_within_filters(reader: Client, experiment: Experiment) -> None:
     response = reader.get(url(experiment), {"sort": "-metrics.accuracy", "user": "dana"})
 
