@@ -74,6 +74,14 @@ def client_address(request: HttpRequest, proxies: Sequence[IPNetwork]) -> str:
     return str(client)
 
 
+def request_client_address(request: HttpRequest) -> str:
+    """The client address recorded for ``request``, for code handed only the request."""
+    context = getattr(request, "request_context", None)
+    if isinstance(context, RequestContext):
+        return context.client_address
+    return client_address(request, settings.TRUSTED_PROXIES)
+
+
 class RequestIdMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

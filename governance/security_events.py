@@ -1,4 +1,4 @@
-"""Record security events on the ledger: failed logins, with the attempted username.
+"""Record security events on the ledger: failed and locked-out logins, by username.
 
 Refused actions and role changes are recorded by the services that refuse or make
 them. No entry ever carries the password: Django's signal passes the credentials
@@ -17,8 +17,16 @@ from governance.middleware import current_request_context
 logger = logging.getLogger(__name__)
 
 LOGIN_FAILED = "security.login_failed"
+LOGIN_LOCKED_OUT = "security.login_locked_out"
 # Usernames come from whoever is at the login form; a bounded prefix is enough.
 _MAX_USERNAME = 256
+# The User model's username length; django-axes stores at most 255 characters.
+_USERNAME_LENGTH = 150
+
+
+def attempted_username(request: HttpRequest | None, credentials: dict[str, Any] | None) -> str:
+    """The username django-axes counts failures under, cut to what a username can be."""
+    return str((credentials or {}).get("username", ""))[:_USERNAME_LENGTH]
 
 
 def _client_address(request: HttpRequest | None) -> str:
@@ -54,3 +62,27 @@ def record_login_failed(
             )
         )
     logger.warning("login failed: ledger entry %s from %s", entry.seq, entry.client_address)
+
+
+def record_login_locked_out(
+    sender: Any,
+    request: HttpRequest | None = None,
+    username: str | None = None,
+    ip_address: str | None = None,
+    **kwargs: Any,
+) -> None:
+    """Append a ``security.login_locked_out`` entry when django-axes refuses a login."""
+    attempted = str(username or "")
+    with transaction.atomic():
+        entry = ledger.append(
+            ledger.EntryDraft(
+                action=LOGIN_LOCKED_OUT,
+                object_type="user",
+                object_id=attempted[:_MAX_USERNAME],
+                precision="recorded",
+                reason="too many failed logins from this address",
+                details={"attempted_username": attempted[:_MAX_USERNAME]},
+                client_address=str(ip_address or "") or _client_address(request),
+            )
+        )
+    logger.warning("login locked out: ledger entry %s from %s", entry.seq, entry.client_address)

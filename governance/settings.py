@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "csp",
+    "axes",
     "governance",
     "registry_ui",
 ]
@@ -66,6 +67,13 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its lockout page.
+    "axes.middleware.AxesMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "governance.urls"
@@ -211,6 +219,20 @@ RISK_TIER_APPROVALS = env_counts("RISK_TIER_APPROVALS", {"low": 1, "medium": 1, 
 PRODUCTION_DATA_TAG = env_str("PRODUCTION_DATA_TAG", "data.production")
 # Applying approved changes: transient MLflow errors back off from the base delay,
 # doubling up to the cap; the relay re-sends a dispatched row after the lease.
+# Logins (django-axes): this many failures for one username from one address lock
+# that pair out for the cool-off; keying on both keeps anyone from locking a
+# colleague out from elsewhere. The address is the one the ledger records.
+AXES_FAILURE_LIMIT = env_int("LOGIN_MAX_FAILURES", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "governance.middleware.request_client_address"
+AXES_LOCKOUT_CALLABLE = "registry_ui.views.login_lockout.locked_out"
+# Successful logins are not kept in a second, unchained log beside the ledger.
+AXES_DISABLE_ACCESS_LOG = True
+# Usernames beyond the User model's 150 characters cannot log in anyway; axes keeps
+# 255, and a longer one sent straight to authenticate() would fail to be stored.
+AXES_USERNAME_CALLABLE = "governance.security_events.attempted_username"
 # Signing: this many wrong passwords within the window lock an officer's signing
 # until the oldest of them leaves it.
 SIGNING_MAX_FAILURES = env_int("SIGNING_MAX_FAILURES", 5, minimum=1)
@@ -274,4 +296,7 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # django-axes announces itself at every start and logs each failure and lockout,
+    # which governance.security_events already logs with the ledger entry's number.
+    "loggers": {"axes": {"level": "ERROR"}},
 }
