@@ -20,7 +20,7 @@ from registry_ui.run_query import (
     SortKey,
     apply_filters,
     apply_sort,
-    json_object_keys,
+    column_keys,
     metric_sorted_runs,
     parse_column,
     parse_filter,
@@ -93,14 +93,7 @@ def _sample_keys(experiment: Experiment) -> tuple[list[str], list[str]]:
         .order_by("-start_time", "-pk")
         .values("pk")[:KEY_SAMPLE_RUNS]
     )
-    metric_keys = (
-        RunMetric.objects.filter(run_id__in=recent)
-        .order_by("key")
-        .values_list("key", flat=True)
-        .distinct()
-    )
-    param_keys = json_object_keys(Run.objects.filter(pk__in=recent), "params")
-    return list(metric_keys), param_keys
+    return column_keys(Run.objects.filter(pk__in=recent))
 
 
 def _int_choice(raw: str, default: int, lowest: int, highest: int, name: str) -> int:
