@@ -56,6 +56,8 @@ class LedgerEntry(models.Model):
         ordering = ["seq"]
         indexes = [
             models.Index(fields=["source_name", "model_name", "version"]),
+            # A model's latest entry (the inventory's "last change") in one index probe.
+            models.Index(fields=["source_name", "model_name", "-seq"]),
             models.Index(fields=["model_name", "target", "recorded_at"]),
             models.Index(fields=["recorded_at"]),
         ]
