@@ -1,11 +1,20 @@
 """The demo fills a real MLflow server with real work, and run_demo mirrors it."""
 
 import io
+import os
 import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, closing
+from pathlib import Path
 
 import pytest
+import requests
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from mlflow import MlflowClient
@@ -29,6 +38,7 @@ from governance.models import (
 )
 from governance.permissions import roles_of
 from tests.support.mlflow_server import MlflowServer
+from tests.support.services import free_port
 
 EXPERIMENTS = {
     "credit-risk-scoring",
@@ -243,3 +253,84 @@ def test_populate_command_needs_a_server() -> None:
         CommandError, match=r"^no MLflow server given; set MLFLOW_TRACKING_URI or --tracking-uri$"
     ):
         call_command("populate_demo_mlflow", "--tracking-uri", "")
+
+
+def test_run_demo_serves_the_dashboard_and_keeps_syncing(
+    demo_server: MlflowServer, tmp_path: Path
+) -> None:
+    """The README's first command past preparing: the page, a login, the poller, SIGTERM."""
+    port = free_port()
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DATABASE_URL", "REDIS_URL", "PRODUCTION", "MLFLOW_TRACKING_URI"}
+    }
+    env.update(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'demo.sqlite3'}",
+        LEDGER_CHECKPOINT_DIR=str(tmp_path / "checkpoints"),
+        SYNC_INCREMENTAL_SECONDS="5",
+        LOG_LEVEL="WARNING",
+    )
+    command = [sys.executable, "manage.py", "run_demo", "--port", str(port)]
+    command += ["--tracking-uri", demo_server.uri]
+    demo = subprocess.Popen(
+        command, cwd=settings.BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for(lambda: _answers(base + "/accounts/login/"), demo, "the dashboard to answer")
+        browser = requests.Session()
+        login_page = browser.get(base + "/accounts/login/", timeout=10)
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login_page.text)
+        assert token is not None
+        olivia = next(user for user in DEMO_USERS if user.username == "olivia")
+        answer = browser.post(
+            base + "/accounts/login/",
+            data={
+                "username": olivia.username,
+                "password": olivia.password,
+                "csrfmiddlewaretoken": token.group(1),
+            },
+            headers={"Referer": base + "/accounts/login/"},
+            timeout=30,
+        )
+        assert answer.url.rstrip("/") == base, answer.text[:500]
+        assert "Olivia Pope" in browser.get(base + "/models/", timeout=30).text
+
+        # A change made in MLflow behind the dashboard's back reaches it by the poller.
+        _client(demo_server).transition_model_version_stage(TUMOUR_MODEL, "1", "Archived")
+        database = tmp_path / "demo.sqlite3"
+        _wait_for(lambda: _unapproved(database, TUMOUR_MODEL), demo, "the poller to see it")
+    finally:
+        demo.send_signal(signal.SIGTERM)
+        output = demo.communicate(timeout=60)[0].decode(errors="replace")
+    assert demo.returncode == 0, output
+    assert "dashboard at" in output
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=5).status_code == 200
+    except requests.ConnectionError:
+        return False
+
+
+def _unapproved(database: Path, model: str) -> bool:
+    with closing(sqlite3.connect(database)) as connection:
+        found = connection.execute(
+            "SELECT 1 FROM governance_ledgerentry WHERE action = ? AND model_name = ?",
+            ("mlflow.unapproved_change", model),
+        ).fetchone()
+    return found is not None
+
+
+def _wait_for(done: Callable[[], bool], process: subprocess.Popen[bytes], what: str) -> None:
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            output = process.communicate()[0].decode(errors="replace")
+            raise AssertionError(f"run_demo exited while waiting for {what}:\n{output}")
+        if done():
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"gave up waiting for {what}")
