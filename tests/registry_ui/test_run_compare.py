@@ -37,6 +37,19 @@ def test_it_compares_runs_with_charts_and_differences(reader: Client, runs: list
     assert 'class="differs"' in response.content.decode()
 
 
+def test_it_escapes_names_and_values_in_the_table(reader: Client) -> None:
+    exp = mirror_data.experiment()
+    sly = mirror_data.run(exp, "<i>sly</i>", {"f1": float("nan")}, {"note": "<b>x</b> & 'y'"})
+    plain = mirror_data.run(exp, "plain", {"f1": 0.5}, {"note": "z"})
+
+    body = reader.get(URL, {"run": [sly.pk, plain.pk]}).content.decode()
+
+    assert f'<a href="/runs/{sly.pk}/">&lt;i&gt;sly&lt;/i&gt;</a>' in body
+    assert "<td>&lt;b&gt;x&lt;/b&gt; &amp; &#x27;y&#x27;</td><td>z</td>" in body
+    assert '<td class="num">NaN</td><td class="num">0.5</td>' in body
+    assert "<b>x</b>" not in body
+
+
 @pytest.mark.parametrize("count", [1, 51])
 def test_it_rejects_too_few_or_too_many_runs(reader: Client, count: int) -> None:
     exp = mirror_data.experiment()
