@@ -193,12 +193,13 @@ def _holdings(models: list[Mapping[str, Any]]) -> dict[int, list[Holding]]:
         for number in (_as_int(n) for n in (model["aliases"] or {}).values())
         if number is not None
     }
-    alias_versions = {
-        (model_pk, number): pk
-        for model_pk, number, pk in ModelVersion.objects.filter(
-            version__in=alias_numbers
-        ).values_list("registered_model_id", "version", "pk")
-    }
+    aliased = (
+        ModelVersion.objects.filter(version__in=alias_numbers)
+        # No order: the default one joins the models table to sort by model name.
+        .order_by()
+        .values_list("registered_model_id", "version", "pk")
+    )
+    alias_versions = {(model_pk, number): pk for model_pk, number, pk in aliased}
     for model in models:
         for alias, number in sorted((model["aliases"] or {}).items()):
             found = alias_versions.get((model["pk"], _as_int(number) or 0))
