@@ -133,7 +133,7 @@ def _rows_of_models(models: Iterable[ModelKey]) -> dict[ModelKey, list[dict[str,
         .order_by("seq")
         .values("source_name", "model_name", *_ROW_FIELDS)
     )
-    for row in entries.iterator(chunk_size=2000):
+    for row in entries:
         found = rows.get((row["source_name"], row["model_name"]))
         if found is not None:
             found.append(row)
