@@ -373,6 +373,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=1, help="threads per worker")
     parser.add_argument("--reseed", action="store_true")
+    parser.add_argument(
+        "--only", default="", help="measure only pages whose name contains this text"
+    )
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", DEFAULT_URL)
     if not url.startswith("postgres"):
@@ -383,7 +386,7 @@ def main() -> None:
         _wipe()
         _seed(args.runs, args.models)
     cookie = _session_cookie()
-    pages = _pages()
+    pages = {name: paths for name, paths in _pages().items() if args.only in name}
 
     port = _free_port()
     server = _start_server(url, port, args.workers, args.threads)

@@ -1,14 +1,19 @@
 """The model inventory and one model version with its lineage."""
 
-from collections.abc import Mapping
+import functools
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC
 from html import escape
 from typing import Any
 
-from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
+from django.db import connection
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.dateparse import parse_datetime
 from django.utils.safestring import SafeString, mark_safe
 
 from governance import permissions
@@ -115,8 +120,8 @@ def _count(queryset: Subquery) -> Coalesce:
     return Coalesce(queryset, 0, output_field=IntegerField())
 
 
-def _inventory_figures() -> list[Mapping[str, Any]]:
-    """Return one dict per model with its figures, in one query.
+def _figures_queryset() -> QuerySet[Any, Any]:
+    """Every model with its figures, in one query.
 
     Every figure is a correlated subquery rather than a JOIN with GROUP BY: joining
     versions and requests multiplies rows and makes the ledger lookups run per row.
@@ -148,7 +153,7 @@ def _inventory_figures() -> list[Mapping[str, Any]]:
         .annotate(total=Count("pk"))
         .values("total")
     )
-    return list(
+    return (
         RegisteredModel.objects.annotate(
             version_count=_count(Subquery(versions)),
             open_requests=_count(Subquery(pending)),
@@ -173,7 +178,39 @@ def _inventory_figures() -> list[Mapping[str, Any]]:
     )
 
 
-def _holdings(models: list[Mapping[str, Any]]) -> dict[int, list[Holding]]:
+@functools.cache
+def _figures_sql(vendor: str) -> tuple[str, tuple[Any, ...]]:
+    """The figures query as SQL, built once per process and database vendor.
+
+    It has no parameter that changes between requests, and building and compiling
+    it through the ORM took 2.5 ms of the page's 15 at 100 models.
+    """
+    sql, params = _figures_queryset().query.sql_with_params()
+    return sql, tuple(params)
+
+
+def _inventory_figures() -> list[dict[str, Any]]:
+    """Return one dict per model with its figures."""
+    sql, params = _figures_sql(connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        # values() names every column after its key ("pk", "source__name", ...).
+        names = [column[0] for column in cursor.description]
+        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    for row in rows:
+        # The ORM's converters are skipped: JSON may arrive as text, and on SQLite
+        # times arrive as text in UTC.
+        if isinstance(row["aliases"], str):
+            row["aliases"] = json.loads(row["aliases"])
+        for name in ("deleted_observed_at", "last_change_at"):
+            if isinstance(row[name], str):
+                row[name] = parse_datetime(row[name])
+            if row[name] is not None and row[name].tzinfo is None:
+                row[name] = row[name].replace(tzinfo=UTC)
+    return rows
+
+
+def _holdings(models: Sequence[Mapping[str, Any]]) -> dict[int, list[Holding]]:
     """Return each model's stage holders, then its aliases by name, in two queries."""
     version_url = pk_url_maker("registry_ui:model_version_detail")
     holdings: dict[int, list[Holding]] = {model["pk"]: [] for model in models}

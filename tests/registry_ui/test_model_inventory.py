@@ -1,5 +1,6 @@
 """The model inventory: holders, last change, open requests, unapproved changes."""
 
+import re
 from typing import Any
 
 import pytest
@@ -7,6 +8,7 @@ from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from governance import ledger
 from governance.ledger import EntryDraft
@@ -67,6 +69,20 @@ def test_it_lists_holders_requests_and_unapproved_changes(reader: Client, dana: 
     assert f'href="/models/versions/{v3.pk}/"' in body
     assert '<span class="badge bad">High</span>' in body
     assert '<td class="num">3</td>' in body
+
+
+def test_it_marks_a_model_gone_from_mlflow_and_spells_its_last_change(reader: Client) -> None:
+    # The figures come through a raw cursor, past the ORM's converters: on SQLite
+    # the times arrive as text and must still be read as times.
+    mirror_data.registered_model("retired", deleted_observed_at=timezone.now())
+    _record("mlflow.model_deleted", "retired")
+
+    response = reader.get(URL)
+
+    [row] = response.context["rows"]
+    assert row.gone
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", row.last_change)
+    assert "gone from MLflow" in response.content.decode()
 
 
 def test_it_sends_anonymous_visitors_to_login(client: Client) -> None:
