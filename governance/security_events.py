@@ -13,6 +13,7 @@ from django.http import HttpRequest
 
 from governance import ledger
 from governance.middleware import current_request_context
+from governance.models import LedgerEntry
 
 logger = logging.getLogger(__name__)
 
@@ -50,17 +51,7 @@ def record_login_failed(
     if request is not None:
         details["path"] = request.path[:_MAX_USERNAME]
 
-    with transaction.atomic():
-        entry = ledger.append(
-            ledger.EntryDraft(
-                action=LOGIN_FAILED,
-                object_type="user",
-                object_id=attempted[:_MAX_USERNAME],
-                precision="recorded",
-                details=details,
-                client_address=_client_address(request),
-            )
-        )
+    entry = _append(LOGIN_FAILED, attempted, details, _client_address(request))
     logger.warning("login failed: ledger entry %s from %s", entry.seq, entry.client_address)
 
 
@@ -73,16 +64,28 @@ def record_login_locked_out(
 ) -> None:
     """Append a ``security.login_locked_out`` entry when django-axes refuses a login."""
     attempted = str(username or "")
+    entry = _append(
+        LOGIN_LOCKED_OUT,
+        attempted,
+        {"attempted_username": attempted[:_MAX_USERNAME]},
+        str(ip_address or "") or _client_address(request),
+        reason="too many failed logins from this address",
+    )
+    logger.warning("login locked out: ledger entry %s from %s", entry.seq, entry.client_address)
+
+
+def _append(
+    action: str, attempted: str, details: dict[str, Any], client_address: str, reason: str = ""
+) -> LedgerEntry:
     with transaction.atomic():
-        entry = ledger.append(
+        return ledger.append(
             ledger.EntryDraft(
-                action=LOGIN_LOCKED_OUT,
+                action=action,
                 object_type="user",
                 object_id=attempted[:_MAX_USERNAME],
                 precision="recorded",
-                reason="too many failed logins from this address",
-                details={"attempted_username": attempted[:_MAX_USERNAME]},
-                client_address=str(ip_address or "") or _client_address(request),
+                reason=reason,
+                details=details,
+                client_address=client_address,
             )
         )
-    logger.warning("login locked out: ledger entry %s from %s", entry.seq, entry.client_address)

@@ -8,6 +8,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from governance.management.users import user_named
 from governance.permissions import ROLES
 from governance.roles import Operator
 
@@ -30,9 +31,9 @@ class RoleCommand(BaseCommand):
         parser.add_argument("--reason", default="", help="why the change is made")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        subject = self._user(options["username"])
+        subject = user_named(options["username"])
         by: User | Operator = (
-            self._user(options["by"]) if options["by"] else Operator(getpass.getuser())
+            user_named(options["by"]) if options["by"] else Operator(getpass.getuser())
         )
         try:
             changed = type(self).change(subject, options["role"], by=by, reason=options["reason"])
@@ -46,10 +47,3 @@ class RoleCommand(BaseCommand):
     def _state(self, options: dict[str, Any]) -> str:
         held = "already holds" if self.verb == "granted" else "does not hold"
         return f"{held} {options['role']}"
-
-    @staticmethod
-    def _user(username: str) -> User:
-        try:
-            return User.objects.get(username=username)
-        except User.DoesNotExist as exc:
-            raise CommandError(f"no user named {username!r}") from exc

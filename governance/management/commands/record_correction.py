@@ -5,11 +5,11 @@ import getpass
 import json
 from typing import Any
 
-from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from governance import ledger
+from governance.management.users import user_named
 from governance.models import LedgerEntry
 from governance.permissions import can_record_correction, refuse
 
@@ -63,7 +63,7 @@ class Command(BaseCommand):
         reason: str = options["reason"]
         if not reason.strip():
             raise CommandError("a correction needs a reason: --reason must not be blank")
-        officer = self._user(options["by"])
+        officer = user_named(options["by"])
         seq: int = options["seq"]
 
         # Checked before the entry is looked up, so every attempt by someone who may
@@ -99,13 +99,6 @@ class Command(BaseCommand):
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(f"recorded entry {entry.seq}, correcting entry {original.seq}")
-
-    @staticmethod
-    def _user(username: str) -> User:
-        try:
-            return User.objects.get(username=username)
-        except User.DoesNotExist as exc:
-            raise CommandError(f"no user named {username!r}") from exc
 
     @staticmethod
     def _after(original: LedgerEntry, options: dict[str, Any]) -> Any:
