@@ -5,6 +5,7 @@ from django.urls import path
 from registry_ui.views import (
     access_roles,
     audit_export,
+    corrections,
     decisions,
     experiments,
     home,
@@ -45,6 +46,7 @@ urlpatterns = [
     path("access/", access_roles.access_roles, name="access_roles"),
     path("access/users/<int:pk>/<str:change>/", access_roles.change_role, name="change_role"),
     path("audit/", audit_export.audit_export, name="audit_export"),
+    path("ledger/<int:seq>/correct/", corrections.correct_entry, name="correct_entry"),
     path(
         "reports/production-on-date/",
         audit_export.report_production_on_date,

@@ -1,5 +1,6 @@
 """Forms of the request, decision, timeline, access and audit pages."""
 
+import json
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -147,3 +148,35 @@ class OnDateForm(forms.Form):
     def clean_moment(self) -> datetime:
         moment: datetime = self.cleaned_data["moment"]
         return moment.replace(tzinfo=UTC)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+class CorrectionForm(forms.Form):
+    """What a ledger entry's after-state should have been, and why it was wrong."""
+
+    # Large enough for any after-state the product records; a bigger paste is a mistake.
+    MAX_AFTER_CHARS = 20_000
+
+    after = forms.CharField(
+        label="After-state as it should have been (JSON)",
+        widget=forms.Textarea(attrs={"rows": 8, "class": "mono", "spellcheck": "false"}),
+        max_length=MAX_AFTER_CHARS,
+        strip=False,
+        help_text="Write null when the entry should have recorded no after-state.",
+    )
+    reason = forms.CharField(
+        label="Why the entry was wrong",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=5000,
+        help_text="Recorded on the ledger with your name; the original entry stays as it was.",
+    )
+
+    def clean_after(self) -> Any:
+        text = self.cleaned_data["after"]
+        try:
+            return json.loads(text, parse_constant=_no_constant)
+        except ValueError as exc:
+            raise forms.ValidationError(f"This is not valid JSON: {exc}") from exc

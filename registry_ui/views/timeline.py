@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
-from governance import point_in_time
+from governance import permissions, point_in_time
 from governance.models import LedgerEntry, ModelVersion, RegisteredModel
 from registry_ui import access
 from registry_ui.ledger_text import action_words, entry_row
@@ -60,6 +60,7 @@ def _timeline(
             if moment
             else None,
             "query": query.urlencode(),
+            "can_correct": permissions.can_record_correction(request.user).allowed,
         }
     )
     return render(request, "registry_ui/timeline.html", context)

@@ -23,7 +23,14 @@ from mlflow import MlflowClient
 from mlflow.entities import Dataset, DatasetInput, InputTag, Metric, Param, RunTag
 from pytest_django.live_server_helper import LiveServer
 
-from governance.models import MetricHistory, MlflowSource, ModelVersion, Run, RunMetric
+from governance.models import (
+    LedgerEntry,
+    MetricHistory,
+    MlflowSource,
+    ModelVersion,
+    Run,
+    RunMetric,
+)
 from governance.sync import sync_source
 from tests.browser.conftest import Session, sign_in
 from tests.support import personas
@@ -139,6 +146,10 @@ def test_hostile_names_from_mlflow_show_as_text_and_never_run(
         )
     )
     assert len(versions) == 2
+    registered = versions[0].registered_model
+    # The sync's own entries carry the hostile model name into the ledger pages.
+    observed = LedgerEntry.objects.filter(source_name=tag, model_name=model_name).first()
+    assert observed is not None
 
     session = sign_in(browser, live_server, personas.make_user(personas.OLIVIA))
     pages: list[tuple[str, list[str]]] = [
@@ -160,6 +171,8 @@ def test_hostile_names_from_mlflow_show_as_text_and_never_run(
         *[(f"/models/versions/{v.pk}/", [model_name, SCRIPT, IMG]) for v in versions],
         ("/reports/dataset-models/?dataset=x55d1g", [f"ds {IMG}", model_name]),
         ("/reports/production-data/", [IMG, f"ds {IMG}"]),
+        (f"/models/{registered.pk}/timeline/?as_of=2100-01-01T00:00", [model_name]),
+        (f"/ledger/{observed.seq}/correct/", [model_name]),
     ]
     for path, texts in pages:
         session.open(path)
