@@ -227,7 +227,9 @@ def parse_column(token: str) -> Column:
     kind_name, dot, key = token.partition(".")
     kind = KIND_ALIASES.get(kind_name.lower())
     if not dot or kind not in {"metrics", "params", "tags"} or not key:
-        raise QueryError(f"Unknown column “{token[:80]}”; use metrics.<key> or params.<key>.")
+        raise QueryError(
+            f"Unknown column “{token[:80]}”; use metrics.<key>, params.<key> or tags.<key>."
+        )
     if len(key) > MAX_KEY_LENGTH:
         raise QueryError(f"Column keys are at most {MAX_KEY_LENGTH} characters.")
     assert kind is not None
@@ -243,25 +245,24 @@ def parse_sort(token: str) -> SortKey:
     return SortKey(column, descending)
 
 
-def column_keys(runs: QuerySet[Run]) -> tuple[list[str], list[str]]:
-    """Return the metric keys and the param keys logged by ``runs``.
+@dataclass(frozen=True)
+class ColumnKeys:
+    """The metric, param and tag keys a set of runs logged, each list sorted."""
 
-    Metric keys come in the database's order, param keys sorted in Python.
-    """
-    metric_keys = RunMetric.objects.filter(run__in=runs.order_by().values("pk")).order_by()
-    if connections[runs.db].vendor != "postgresql":
-        param_keys: set[str] = set()
-        for params in runs.values_list("params", flat=True):
-            if isinstance(params, dict):
-                param_keys.update(params)
-        ordered = metric_keys.order_by("key").values_list("key", flat=True).distinct()
-        return list(ordered), sorted(param_keys)
+    metrics: list[str]
+    params: list[str]
+    tags: list[str]
 
-    # PostgreSQL lists the param keys itself, which spares decoding every document
-    # in Python, and answers both lists in one round trip. A document that is not
-    # an object (JSON null, say) adds no key.
-    json_keys = Func(
-        F("params"),
+
+# MLflow's own bookkeeping tags (source, user, git commit, logged-model history) are
+# on the run detail page; as columns they would bury the tags people set themselves.
+SYSTEM_TAG_PREFIX = "mlflow."
+
+
+def _json_keys(field: str) -> Func:
+    # A document that is not an object (JSON null, say) adds no key.
+    return Func(
+        F(field),
         function="jsonb_object_keys",
         template=(
             "%(function)s(CASE WHEN jsonb_typeof(%(expressions)s) = 'object' "
@@ -269,13 +270,38 @@ def column_keys(runs: QuerySet[Run]) -> tuple[list[str], list[str]]:
         ),
         output_field=TextField(),
     )
-    params = runs.order_by().annotate(kind=Value("params"), json_key=json_keys)
-    metrics = metric_keys.annotate(kind=Value("metrics"))
-    found = metrics.values_list("kind", "key").union(params.values_list("kind", "json_key"))
-    rows = list(found.order_by("kind", "key"))
-    return (
-        [key for kind, key in rows if kind == "metrics"],
-        sorted(key for kind, key in rows if kind == "params"),
+
+
+def column_keys(runs: QuerySet[Run]) -> ColumnKeys:
+    """Return the metric, param and tag keys of ``runs``, without MLflow's system tags."""
+    metric_keys = RunMetric.objects.filter(run__in=runs.order_by().values("pk")).order_by()
+    found: dict[str, set[str]] = {"metrics": set(), "params": set(), "tags": set()}
+    if connections[runs.db].vendor != "postgresql":
+        for params, tags in runs.values_list("params", "tags"):
+            for kind, document in (("params", params), ("tags", tags)):
+                if isinstance(document, dict):
+                    found[kind].update(document)
+        found["metrics"].update(metric_keys.values_list("key", flat=True).distinct())
+    else:
+        # PostgreSQL lists the JSON keys itself, which spares decoding every document
+        # in Python, and answers all three lists in one round trip.
+        plain = runs.order_by()
+        params = plain.annotate(kind=Value("params"), json_key=_json_keys("params"))
+        tags = plain.annotate(kind=Value("tags"), json_key=_json_keys("tags"))
+        rows = (
+            metric_keys.annotate(kind=Value("metrics"))
+            .values_list("kind", "key")
+            .union(
+                params.values_list("kind", "json_key"),
+                tags.values_list("kind", "json_key"),
+            )
+        )
+        for kind, key in rows:
+            found[kind].add(key)
+    return ColumnKeys(
+        metrics=sorted(found["metrics"]),
+        params=sorted(found["params"]),
+        tags=sorted(key for key in found["tags"] if not key.startswith(SYSTEM_TAG_PREFIX)),
     )
 
 

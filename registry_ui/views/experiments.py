@@ -16,6 +16,7 @@ from registry_ui.formatting import metric_text
 from registry_ui.links import pk_url_maker
 from registry_ui.run_query import (
     Column,
+    ColumnKeys,
     QueryError,
     SortKey,
     apply_filters,
@@ -87,7 +88,7 @@ def experiment_list(request: HttpRequest) -> HttpResponse:
     return render(request, "registry_ui/experiment_list.html", {"rows": rows, "query": query})
 
 
-def _sample_keys(experiment: Experiment) -> tuple[list[str], list[str]]:
+def _sample_keys(experiment: Experiment) -> ColumnKeys:
     recent = (
         Run.objects.filter(experiment=experiment)
         .order_by("-start_time", "-pk")
@@ -112,16 +113,19 @@ def _header(column: Column, sort: SortKey) -> HeaderCell:
     current = sort.column == column
     next_token = column.token if current and sort.descending else "-" + column.token
     direction = ("descending" if sort.descending else "ascending") if current else ""
-    label = (
-        ATTRIBUTE_LABELS.get(column.key, column.key) if column.kind == "attributes" else column.key
-    )
+    if column.kind == "attributes":
+        label = ATTRIBUTE_LABELS.get(column.key, column.key)
+    else:
+        # A tag may share its key with a param; the suffix tells the columns apart.
+        label = f"{column.key} (tag)" if column.kind == "tags" else column.key
     return HeaderCell(column, label, next_token, direction)
 
 
 @access.role_required(*access.READERS)
 def run_list(request: HttpRequest, experiment_pk: int) -> HttpResponse:
     experiment = get_object_or_404(Experiment.objects.select_related("source"), pk=experiment_pk)
-    metric_keys, param_keys = _sample_keys(experiment)
+    keys = _sample_keys(experiment)
+    metric_keys, param_keys = keys.metrics, keys.params
     filter_text = request.GET.get("filter", "")
     status = request.GET.get("status", "")
     user = request.GET.get("user", "").strip()[:250]
@@ -129,6 +133,7 @@ def run_list(request: HttpRequest, experiment_pk: int) -> HttpResponse:
         "experiment": experiment,
         "metric_keys": metric_keys,
         "param_keys": param_keys,
+        "tag_keys": keys.tags,
         "filter_text": filter_text,
         "status": status,
         "user_filter": user,

@@ -111,6 +111,28 @@ def test_it_offers_the_keys_of_recent_runs_as_columns(
     assert response.context["param_keys"] == ["layers", "optimizer", "seed"]
 
 
+def test_it_offers_tag_columns_without_mlflow_system_tags(
+    reader: Client, experiment: Experiment
+) -> None:
+    mirror_data.run(
+        experiment,
+        "tagged",
+        {"accuracy": 0.5},
+        tags={"team": "risk", "mlflow.user": "dana", "mlflow.source.git.commit": "abc"},
+    )
+    mirror_data.run(experiment, "other", tags={"reviewed": "yes", "team": "<b>fraud</b>"})
+
+    offered = reader.get(url(experiment))
+    chosen = reader.get(url(experiment), {"col": ["tags.team"], "sort": "tags.team"})
+
+    assert offered.context["tag_keys"] == ["reviewed", "team"]
+    assert 'name="col" value="tags.reviewed"' in offered.content.decode()
+    assert [h.label for h in chosen.context["headers"]] == ["team (tag)"]
+    assert [row.cells[0].text for row in chosen.context["rows"]][:2] == ["<b>fraud</b>", "risk"]
+    assert "<td>&lt;b&gt;fraud&lt;/b&gt;</td>" in chosen.content.decode()
+    assert 'value="tags.team" checked' in chosen.content.decode()
+
+
 def test_it_escapes_run_names_users_and_cells(reader: Client, experiment: Experiment) -> None:
     sly = mirror_data.run(
         experiment, '<i>"sly"</i>', params={"optimizer": "<b>adam</b> & 'sgd'"}, user_id="a<b"
