@@ -10,12 +10,15 @@ that window gets an uncertain answer naming both candidates. A window without a 
 A sync usually also observes a change this system applied; an observation whose
 window contains an applied entry with the same outcome is that change, not another.
 Corrections (``ledger.correction``) are not applied to the history here.
+
+A holder established by an applied request also carries why: the requester's
+rationale and each approving officer's, read from that request's own entries.
 """
 
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from operator import attrgetter
 from typing import Any
@@ -27,11 +30,23 @@ from governance.models import LedgerEntry
 STAGE = "stage"
 ALIAS = "alias"
 APPLIED = "request.applied"
+REQUESTED = "request.created"
+APPROVED = "decision.approved"
+REQUEST_OBJECT = "transition_request"
 _ALIAS_ACTIONS = ("mlflow.alias_set", "mlflow.alias_moved", "mlflow.alias_removed")
 _STAGE_ACTIONS = ("mlflow.stage_changed", "mlflow.version_registered")
 _DELETED = "mlflow.version_deleted"
 # Stages a version can hold that are worth asking about; "None" means no stage.
 _NO_STAGE = "None"
+
+
+@dataclass(frozen=True)
+class Approval:
+    """An officer's signed approval of the request that established a holder."""
+
+    signer: str
+    reason: str
+    entry_seq: int
 
 
 @dataclass(frozen=True)
@@ -56,6 +71,8 @@ class Holding:
     request_id: Any = None
     requested_by: str = ""
     approved_by: tuple[str, ...] = ()
+    request_reason: str = ""
+    approvals: tuple[Approval, ...] = ()
     applied_by: str = ""
     also_holding: tuple[int, ...] = ()
     uncertain: bool = False
@@ -358,12 +375,67 @@ def _holders_in(rows: list[dict[str, Any]], moment: datetime) -> list[Holding]:
     return holdings
 
 
+def _with_reasons(holdings: dict[ModelKey, list[Holding]]) -> dict[ModelKey, list[Holding]]:
+    """Add the rationale of the request and of each approval behind every holder."""
+    wanted = {
+        (model, str(holding.request_id))
+        for model, found in holdings.items()
+        for holding in found
+        if holding.request_id is not None
+    }
+    if not wanted:
+        return holdings
+    entries = (
+        LedgerEntry.objects.filter(
+            source_name__in={source for (source, _), _ in wanted},
+            model_name__in={name for (_, name), _ in wanted},
+            action__in=(REQUESTED, APPROVED),
+            object_type=REQUEST_OBJECT,
+            object_id__in={request_id for _, request_id in wanted},
+        )
+        .order_by("seq")
+        .values_list(
+            "source_name",
+            "model_name",
+            "object_id",
+            "action",
+            "reason",
+            "seq",
+            "actor_name",
+            "actor_username",
+        )
+    )
+    reasons: dict[tuple[ModelKey, str], str] = {}
+    approvals: dict[tuple[ModelKey, str], list[Approval]] = defaultdict(list)
+    for source, name, request_id, action, reason, seq, actor_name, username in entries:
+        key = ((source, name), request_id)
+        if action == REQUESTED:
+            reasons[key] = reason
+        else:
+            approvals[key].append(Approval(actor_name or username, reason, seq))
+    return {
+        model: [
+            replace(
+                holding,
+                request_reason=reasons.get((model, str(holding.request_id)), ""),
+                approvals=tuple(approvals.get((model, str(holding.request_id)), ())),
+            )
+            if holding.request_id is not None
+            else holding
+            for holding in found
+        ]
+        for model, found in holdings.items()
+    }
+
+
 def holder_at(
     source_name: str, model_name: str, target_kind: str, target: str, moment: datetime
 ) -> Holding | None:
     """Return which version held stage or alias ``target`` of a model at ``moment``."""
     _check_kind(target_kind)
-    return _holder_in(_rows(source_name, model_name), target_kind, target, moment)
+    model = (source_name, model_name)
+    holding = _holder_in(_rows(source_name, model_name), target_kind, target, moment)
+    return _with_reasons({model: [holding]})[model][0] if holding else None
 
 
 def holder_at_each(
@@ -371,17 +443,24 @@ def holder_at_each(
 ) -> dict[ModelKey, Holding | None]:
     """Return ``holder_at`` for each (source name, model name), reading the ledger once."""
     _check_kind(target_kind)
-    return {
+    found = {
         model: _holder_in(rows, target_kind, target, moment)
         for model, rows in _rows_of_models(models).items()
     }
+    explained = _with_reasons(
+        {model: [holding] for model, holding in found.items() if holding is not None}
+    )
+    return {model: explained[model][0] if model in explained else None for model in found}
 
 
 def holders_at(source_name: str, model_name: str, moment: datetime) -> list[Holding]:
     """Return the holder of every stage and alias of a model at ``moment``."""
-    return _holders_in(_rows(source_name, model_name), moment)
+    model = (source_name, model_name)
+    return _with_reasons({model: _holders_in(_rows(source_name, model_name), moment)})[model]
 
 
 def holders_at_each(models: Iterable[ModelKey], moment: datetime) -> dict[ModelKey, list[Holding]]:
     """Return ``holders_at`` for each (source name, model name), reading the ledger once."""
-    return {model: _holders_in(rows, moment) for model, rows in _rows_of_models(models).items()}
+    return _with_reasons(
+        {model: _holders_in(rows, moment) for model, rows in _rows_of_models(models).items()}
+    )

@@ -647,6 +647,14 @@ class HoldersQuerySerializer(serializers.Serializer[Any]):
         return attrs
 
 
+class ApprovalNoteSerializer(serializers.Serializer[Any]):
+    """A signed approval behind a holder: who signed, and why."""
+
+    signer = serializers.CharField()
+    reason = serializers.CharField()
+    entry_seq = serializers.IntegerField()
+
+
 class HoldingSerializer(serializers.Serializer[Any]):
     """Which version held a stage or alias at a moment, and how precisely that is known."""
 
@@ -671,6 +679,10 @@ class HoldingSerializer(serializers.Serializer[Any]):
     request_id = serializers.IntegerField(allow_null=True)
     requested_by = serializers.CharField()
     approved_by = serializers.ListField(child=serializers.CharField())
+    request_reason = serializers.CharField(
+        help_text="The requester's rationale, when a request established the holder."
+    )
+    approvals = ApprovalNoteSerializer(many=True)
     applied_by = serializers.CharField()
 
 

@@ -309,7 +309,9 @@ def report_production_on_date(request: HttpRequest) -> HttpResponseBase:
                 "version",
                 "precision",
                 "requested_by",
+                "request_reason",
                 "approved_by",
+                "approval_reasons",
                 "ledger_seq",
             ),
             (
@@ -320,7 +322,13 @@ def report_production_on_date(request: HttpRequest) -> HttpResponseBase:
                     _version_text(row.holding),
                     row.holding.precision_text,
                     row.holding.requested_by,
+                    row.holding.request_reason,
                     "; ".join(row.holding.approved_by),
+                    # One line per approval: a reason may hold any punctuation.
+                    "\n".join(
+                        f"{approval.signer}: {approval.reason}"
+                        for approval in row.holding.approvals
+                    ),
                     row.holding.entry_seq,
                 )
                 for row in rows

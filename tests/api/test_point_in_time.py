@@ -1,6 +1,7 @@
 """GET /api/v1/models/{id}/holders/: which version held a stage or alias at a moment."""
 
 from datetime import datetime
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -16,26 +17,40 @@ from tests.api.conftest import ClientFor
 pytestmark = pytest.mark.django_db
 
 
+def _entry(action: str, request_id: int, **fields: Any) -> None:
+    ledger.append(
+        ledger.EntryDraft(
+            action=action,
+            object_type="transition_request",
+            object_id=str(request_id),
+            source_name="default",
+            model_name="scorer",
+            **fields,
+        )
+    )
+
+
 def _applied(version: int, request_id: int) -> None:
     with transaction.atomic():
-        ledger.append(
-            ledger.EntryDraft(
-                action="request.applied",
-                object_type="transition_request",
-                object_id=str(request_id),
-                precision="exact",
-                source_name="default",
-                model_name="scorer",
-                version=version,
-                target="Production",
-                after={"stage": "Production"},
-                details={
-                    "target_kind": "stage",
-                    "request_id": request_id,
-                    "approvers": ["Olivia Pope"],
-                    "requested_by": "Dana Scully",
-                },
-            )
+        _entry(
+            "decision.approved",
+            request_id,
+            precision="recorded",
+            reason=f"Approved for reason {request_id}",
+        )
+        _entry(
+            "request.applied",
+            request_id,
+            precision="exact",
+            version=version,
+            target="Production",
+            after={"stage": "Production"},
+            details={
+                "target_kind": "stage",
+                "request_id": request_id,
+                "approvers": ["Olivia Pope"],
+                "requested_by": "Dana Scully",
+            },
         )
 
 
@@ -69,6 +84,8 @@ def test_it_names_the_holder_between_two_transitions(
     [held] = at_between["holdings"]
     assert (held["version"], held["precision"], held["uncertain"]) == (1, "exact", False)
     assert held["approved_by"] == ["Olivia Pope"] and held["request_id"] == 11
+    [approval] = held["approvals"]
+    assert approval["reason"] == "Approved for reason 11" and held["request_reason"] == ""
     assert [(h["target"], h["version"]) for h in at_after["holdings"]] == [("Production", 2)]
 
 

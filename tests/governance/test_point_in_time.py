@@ -15,6 +15,7 @@ from governance.point_in_time import (
     holders_at,
     holders_at_each,
 )
+from tests.support.personas import OLIVIA, OSCAR, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -230,15 +231,16 @@ def test_it_lists_every_holder_of_a_model() -> None:
 
 
 @pytest.mark.usefixtures("history")
-def test_it_answers_for_many_models_from_one_read_of_the_ledger(
+def test_it_answers_for_many_models_from_two_reads_of_the_ledger(
     django_assert_num_queries: Any,
 ) -> None:
+    # One read for the moves of every model, one for the reasons behind the holders.
     observed("mlflow.alias_set", 7, (0, 10), "other", target="champion", after={"version": 7})
     models = [("default", MODEL), ("default", "other"), ("default", "never synced")]
 
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):
         every_holder = holders_at_each(models, at(45))
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):
         champions = holder_at_each(models, "alias", "champion", at(45))
 
     assert every_holder == {model: holders_at(*model, at(45)) for model in models}
@@ -295,3 +297,64 @@ def test_it_knows_when_an_applied_promotion_archived_the_incumbent() -> None:
 def test_it_rejects_an_unknown_target_kind() -> None:
     with pytest.raises(ValueError, match="target_kind must be 'stage' or 'alias', not 'tag'"):
         holder_at("default", MODEL, "tag", "x", T0)
+
+
+def request_entry(
+    action: str, request_id: int, reason: str, actor: Any = None, model: str = MODEL
+) -> None:
+    with transaction.atomic():
+        ledger.append(
+            ledger.EntryDraft(
+                action=action,
+                object_type="transition_request",
+                object_id=str(request_id),
+                precision="recorded",
+                actor=actor,
+                actor_role="governance_officer" if actor else "",
+                source_name="default",
+                model_name=model,
+                reason=reason,
+            )
+        )
+
+
+@pytest.mark.usefixtures("fast_password_hasher")
+def test_a_holder_set_by_a_request_says_why_it_was_asked_for_and_approved(
+    history: None,
+) -> None:
+    olivia, oscar = make_user(OLIVIA), make_user(OSCAR)
+    # Request 42 moved version 2 to Production at minute 80 (see ``applied``).
+    request_entry("request.created", 42, "Recall up by 4 points")
+    request_entry("decision.approved", 42, "Validated on the 2026 holdout", olivia)
+    request_entry("decision.approved", 42, "Challenger review passed", oscar)
+    # Another model's request 42, and entries that are not approvals, change nothing.
+    request_entry("request.created", 42, "Not this model", model="fraud")
+    request_entry("decision.approved", 42, "Not this model", olivia, model="fraud")
+    request_entry("request.cancelled", 42, "Not a rationale")
+
+    holding = holder_at("default", MODEL, "stage", "Production", at(85))
+    [same] = [h for h in holders_at("default", MODEL, at(85)) if h.target == "Production"]
+    each = holder_at_each([("default", MODEL), ("default", "fraud")], "stage", "Production", at(85))
+    across = holders_at_each([("default", MODEL)], at(85))[("default", MODEL)]
+
+    assert holding is not None
+    assert (holding.version, holding.request_id) == (2, 42)
+    assert holding.request_reason == "Recall up by 4 points"
+    assert [(a.signer, a.reason) for a in holding.approvals] == [
+        ("Olivia Pope", "Validated on the 2026 holdout"),
+        ("Oscar Martinez", "Challenger review passed"),
+    ]
+    assert same == holding == each[("default", MODEL)]
+    assert each[("default", "fraud")] is None
+    assert holding in across
+
+
+def test_an_observed_holder_has_no_request_and_no_reasons(history: None) -> None:
+    request_entry("request.created", 42, "Recall up by 4 points")
+
+    holding = holder_at("default", MODEL, "stage", "Production", at(65))
+
+    assert holding is not None and holding.uncertain
+    settled = holder_at("default", MODEL, "alias", "champion", at(75))
+    assert settled is not None and settled.version == 3
+    assert (settled.request_id, settled.request_reason, settled.approvals) == (None, "", ())

@@ -57,6 +57,25 @@ def test_it_downloads_as_csv(reader: Client, history: None) -> None:
     ]
 
 
+def test_it_says_why_each_holder_was_requested_and_approved(
+    reader: Client, dana: User, olivia: User
+) -> None:
+    workflow_data.custody_history(dana, olivia)
+    query = {"moment": "2026-03-02T10:30"}
+
+    page = reader.get("/reports/production-on-date/", query)
+    download = reader.get("/reports/production-on-date/", {**query, "format": "csv"})
+
+    body = page.content.decode()
+    assert 'Dana Scully<br><span class="muted">“AUC up from 0.81”</span>' in body
+    assert 'Olivia Pope<br><span class="muted">“Recall is better.”</span>' in body
+    [header, row] = list(csv.reader(io.StringIO(b"".join(download.streaming_content).decode())))  # type: ignore[attr-defined]
+    found = dict(zip(header, row, strict=True))
+    assert found["request_reason"] == "AUC up from 0.81"
+    assert found["approved_by"] == "Olivia Pope"
+    assert found["approval_reasons"] == "Olivia Pope: Recall is better."
+
+
 def test_it_rejects_a_malformed_moment(reader: Client) -> None:
     response = reader.get("/reports/production-on-date/", {"moment": "31/02/2026"})
 
@@ -79,7 +98,7 @@ def _models_in_production(first: int, last: int) -> None:
     for number in range(first, last):
         model = mirror_data.registered_model(f"m{number:02d}")
         mirror_data.version(model, 1, stage="Production")
-        workflow_data.applied_stage(model, 1, "Production", 30)
+        workflow_data.applied_stage(model, 1, "Production", 30, request_id=1000 + number)
 
 
 def test_its_query_count_does_not_grow_with_models(

@@ -92,8 +92,14 @@ def test_it_shows_who_held_production_as_of_a_moment(
     assert (held_before.target, held_before.version) == ("Production", 1)
     assert held_before.precision_text.startswith("observed between")
     assert (held_after.version, held_after.precision_text) == (2, "exact")
+    assert held_after.request_reason == "AUC up from 0.81"
+    assert [(a.signer, a.reason) for a in held_after.approvals] == [
+        ("Olivia Pope", "Recall is better.")
+    ]
     assert held_inside.uncertain and held_inside.candidates == (None, 1)
     assert "as of 2026-03-02 10:30:00 UTC" in after.content.decode()
+    assert "“Recall is better.”" in after.content.decode()
+    assert "“AUC up from 0.81”" in after.content.decode()
 
 
 def test_it_rejects_a_malformed_as_of_moment(reader: Client, pair: workflow_data.Pair) -> None:

@@ -106,7 +106,7 @@ def applied_stage(
             ledger.EntryDraft(
                 action="request.applied",
                 object_type="transition_request",
-                object_id="99",
+                object_id=str(extra.get("request_id", 99)),
                 precision="exact",
                 actor_role="system",
                 source_name=model.source.name,
@@ -134,5 +134,12 @@ def custody_history(requester: User, officer: User) -> Pair:
     observed_stage(pair_.model, 1, "Production", (0, 10))
     transition = requested(requester, pair_.candidate)
     workflow.decide(officer, transition.pk, "approved", "Recall is better.", PASSWORD)
-    applied_stage(pair_.model, 2, "Production", 60)
+    applied_stage(
+        pair_.model,
+        2,
+        "Production",
+        60,
+        request_id=transition.pk,
+        approvers=[officer.get_full_name()],
+    )
     return pair_
