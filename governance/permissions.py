@@ -101,6 +101,19 @@ def _username(user: AnyUser) -> str:
     return str(user.get_username())
 
 
+def is_run_author(user: AnyUser, run_author: str) -> bool:
+    """Does MLflow's name for a run's author (``mlflow.user``) name ``user``?
+
+    MLflow keeps whatever name the client had, an account name or an e-mail address,
+    in any case; matching either, without regard to case, errs towards refusing.
+    """
+    author = run_author.strip().casefold()
+    if not author:
+        return False
+    email = str(getattr(user, "email", "") or "").strip().casefold()
+    return author == _username(user).casefold() or (bool(email) and author == email)
+
+
 def can_view(user: AnyUser | None) -> Verdict:
     """Any role may read models, requests, decisions and the ledger."""
     held = roles_of(user)
@@ -140,8 +153,7 @@ def can_decide(user: AnyUser | None, request: TransitionRequest) -> Verdict:
     if (
         request.target_kind == TransitionRequest.TargetKind.STAGE
         and request.target == PRODUCTION_STAGE
-        and request.run_author
-        and request.run_author == _username(user)
+        and is_run_author(user, request.run_author)
     ):
         return _deny("the author of the training run cannot approve its promotion to Production")
     if request.status != TransitionRequest.Status.PENDING:

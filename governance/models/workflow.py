@@ -80,6 +80,9 @@ class Decision(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     officer_username = models.CharField(max_length=150)
+    # MLflow records a run's author as whatever name the client had: an OS account or,
+    # on hosted tracking servers, an e-mail address. Either may name the officer.
+    officer_email = models.CharField(max_length=254, blank=True, default="")
     run_author = models.TextField(blank=True)
     target = models.CharField(max_length=250)
     acting_role = models.CharField(max_length=64)
@@ -99,7 +102,14 @@ class Decision(models.Model):
             ),
             models.CheckConstraint(condition=~Q(acting_role="admin"), name="decision_not_as_admin"),
             models.CheckConstraint(
-                condition=~(Q(target=PRODUCTION_STAGE) & Q(officer_username=F("run_author"))),
+                condition=~(
+                    Q(target=PRODUCTION_STAGE)
+                    & ~Q(run_author="")
+                    & (
+                        Q(officer_username__iexact=F("run_author"))
+                        | Q(officer_email__iexact=F("run_author"))
+                    )
+                ),
                 name="production_not_by_run_author",
             ),
         ]

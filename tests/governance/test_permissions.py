@@ -175,6 +175,32 @@ def test_the_run_author_cannot_approve_promotion_to_production(
     )
 
 
+@pytest.mark.parametrize(
+    "author",
+    ["DEREK", "derek@example.test", " Derek@Example.TEST "],
+    ids=["username-in-other-case", "email", "email-in-other-case"],
+)
+def test_the_run_author_is_recognised_by_email_and_in_any_case(
+    users: dict[str, User], pending: TransitionRequest, author: str
+) -> None:
+    derek = users["derek"]
+    derek.groups.add(Group.objects.get_or_create(name="governance_officer")[0])
+    pending.run_author = author
+
+    assert not permissions.can_decide(derek, pending)
+    assert permissions.can_decide(users["olivia"], pending)
+
+
+def test_an_officer_without_an_email_is_not_taken_for_an_author_without_one(
+    users: dict[str, User], pending: TransitionRequest
+) -> None:
+    olivia = users["olivia"]
+    olivia.email = ""
+    pending.run_author = ""
+
+    assert permissions.can_decide(olivia, pending)
+
+
 def test_the_run_author_may_decide_other_targets(
     users: dict[str, User], pending: TransitionRequest
 ) -> None:

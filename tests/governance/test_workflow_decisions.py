@@ -138,6 +138,23 @@ def test_it_rejects_the_run_author_approving_production(
     assert not Decision.objects.exists()
 
 
+def test_it_rejects_a_run_author_named_by_email_and_records_the_refusal(
+    users: dict[str, User],
+) -> None:
+    # Hosted tracking servers record the author as an e-mail address, in any case.
+    version = make_version(make_source(), "churn", 3, run_author="Oscar@Example.TEST")
+    request = workflow.request_transition(users["dana"], version, "stage", "Production", "lift")
+
+    with pytest.raises(PermissionDenied, match="author of the training run cannot approve"):
+        workflow.decide(users["oscar"], request.pk, "approved", "mine", PASSWORD)
+
+    assert not Decision.objects.exists()
+    refusal = LedgerEntry.objects.get(action="security.action_refused")
+    assert refusal.actor_id == users["oscar"].pk
+    decision = workflow.decide(users["olivia"], request.pk, "approved", "checked", PASSWORD)
+    assert decision.officer_email == "olivia@example.test"
+
+
 def test_the_run_author_may_approve_staging(users: dict[str, User], version: ModelVersion) -> None:
     derek = _officer(users["derek"])
     request = workflow.request_transition(users["dana"], version, "stage", "Staging", "try")
@@ -287,8 +304,16 @@ def _raw_decision(request: TransitionRequest, officer: User, **overrides: str) -
         ("dana", {}),
         ("oscar", {"acting_role": "admin"}),
         ("derek", {}),
+        ("oscar", {"officer_username": "DEREK"}),
+        ("oscar", {"officer_email": "Derek@Example.test", "run_author": "derek@example.TEST"}),
     ],
-    ids=["requester", "as-admin", "run-author-to-production"],
+    ids=[
+        "requester",
+        "as-admin",
+        "run-author-to-production",
+        "run-author-in-other-case",
+        "run-author-by-email",
+    ],
 )
 def test_the_database_refuses_conflicts_of_duty(
     users: dict[str, User], request_: TransitionRequest, officer: str, overrides: dict[str, str]
