@@ -14,6 +14,7 @@ import hashlib
 import json
 import logging
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,6 +31,13 @@ logger = logging.getLogger(__name__)
 
 GENESIS_HASH = "0" * 64
 _SECRET_WORDS = ("password", "secret", "token", "api_key", "apikey", "credential")
+# API token secrets as governance/api/tokens.py mints them ("mlg_" and 43 URL-safe
+# characters). Free text (a rationale, an MLflow description) can hold one pasted by
+# mistake; refusing the entry would block the change or the sync behind it, so the
+# secret is cut out instead and the rest of the text kept.
+_TOKEN_PREFIX = "mlg_"  # noqa: S105 - the marker of a secret, not one
+_TOKEN_SHAPE = re.compile(r"mlg_[A-Za-z0-9_-]{32,}")
+TOKEN_REDACTED = "mlg_[redacted]"  # noqa: S105 - what replaces a secret
 
 JsonValue = Any
 
@@ -138,6 +146,21 @@ def entry_payload(entry: LedgerEntry) -> dict[str, JsonValue]:
     return payload_from_values([getattr(entry, name) for name in PAYLOAD_FIELDS])
 
 
+def holds_token(text: str) -> bool:
+    """Say whether ``text`` holds something shaped like one of our API token secrets."""
+    return _TOKEN_PREFIX in text and _TOKEN_SHAPE.search(text) is not None
+
+
+def _redact_tokens(value: JsonValue) -> JsonValue:
+    if isinstance(value, str):
+        return _TOKEN_SHAPE.sub(TOKEN_REDACTED, value) if _TOKEN_PREFIX in value else value
+    if isinstance(value, Mapping):
+        return {_redact_tokens(key): _redact_tokens(inner) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [_redact_tokens(inner) for inner in value]
+    return value
+
+
 def _reject_secrets(value: JsonValue, path: str) -> None:
     if isinstance(value, Mapping):
         for key, inner in value.items():
@@ -169,10 +192,10 @@ def _build(draft: EntryDraft, seq: int, prev_hash: str, now: datetime) -> Ledger
         model_name=draft.model_name,
         version=draft.version,
         target=draft.target,
-        before=json_safe(draft.before),
-        after=json_safe(draft.after),
-        reason=draft.reason,
-        details=json_safe(dict(draft.details)),
+        before=_redact_tokens(json_safe(draft.before)),
+        after=_redact_tokens(json_safe(draft.after)),
+        reason=_redact_tokens(draft.reason),
+        details=_redact_tokens(json_safe(dict(draft.details))),
         request_id=draft.request_id or (context.request_id if context else ""),
         client_address=draft.client_address or (context.client_address if context else ""),
         precision=draft.precision,

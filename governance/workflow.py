@@ -32,6 +32,9 @@ logger = logging.getLogger(__name__)
 
 OBJECT_TYPE = "transition_request"
 WRONG_SIGNATURE = "the password did not match; the decision was not signed"
+# Below this length a password would turn up in ordinary words; the validators ask
+# for at least 8 characters anyway.
+MIN_PASSWORD_IN_TEXT = 6
 
 
 class InvalidRequest(ValueError):
@@ -59,6 +62,11 @@ def _require_text(value: str, what: str) -> str:
     text = value.strip()
     if not text:
         raise InvalidRequest(f"{what} is required")
+    if ledger.holds_token(text):
+        raise InvalidRequest(
+            f"{what} holds what looks like an API token; remove it, and revoke that token, "
+            "since the ledger keeps every reason for good"
+        )
     return text
 
 
@@ -241,6 +249,11 @@ def decide(user: User, request_id: int, meaning: str, rationale: str, password: 
         )
     if not user.check_password(password):
         _refuse_signature(user, attempted, request_id, WRONG_SIGNATURE)
+    if len(password) >= MIN_PASSWORD_IN_TEXT and password in rationale:
+        raise InvalidRequest(
+            "the rationale holds your password; nothing was signed. Remove it, and change "
+            "your password if anyone else saw it"
+        )
 
     try:
         with transaction.atomic():

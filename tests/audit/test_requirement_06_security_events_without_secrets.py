@@ -9,9 +9,17 @@ from django.db import transaction
 from django.test import Client
 from rest_framework.test import APIClient
 
-from governance import ledger, roles
+from governance import ledger, roles, workflow
 from governance.api.tokens import create_api_token, revoke_api_token
-from governance.models import ApiToken, LedgerEntry, MlflowSource, ModelVersion
+from governance.ledger_verify import verify_ledger
+from governance.models import (
+    ApiToken,
+    Decision,
+    LedgerEntry,
+    MlflowSource,
+    ModelVersion,
+    TransitionRequest,
+)
 from governance.webhook_signatures import sign
 from tests.support.mirror_rows import make_source, make_version
 from tests.support.personas import ADAM, DANA, ERIN, OLIVIA, PASSWORD, make_user
@@ -147,3 +155,63 @@ def test_a_role_change_names_who_made_it_and_the_roles_before_and_after() -> Non
     )
     assert (entry.before, entry.after, entry.reason) == (["executive"], [], "left the board")
     assert User.objects.get(pk=erin.pk).groups.count() == 0
+
+
+def test_a_token_pasted_into_free_text_is_cut_out_of_the_entry() -> None:
+    dana = make_user(DANA)
+    secret = create_api_token(dana, "pipeline", by=dana).secret
+    pasted = f"see run log: Authorization: Token {secret}."
+    # Text that came from MLflow (a description, a tag) reaches the ledger unchecked.
+    with transaction.atomic():
+        entry = ledger.append(
+            ledger.EntryDraft(
+                action="mlflow.description_changed",
+                object_type="model_version",
+                precision="observed",
+                reason=pasted,
+                before={"description": "v1"},
+                after={"description": pasted, "tags": [pasted]},
+                details={secret: "a key that is a token", "nested": {"x": pasted}},
+            )
+        )
+
+    entry.refresh_from_db()
+    redacted = f"see run log: Authorization: Token {ledger.TOKEN_REDACTED}."
+    assert entry.reason == redacted
+    assert entry.after == {"description": redacted, "tags": [redacted]}
+    assert entry.details == {
+        ledger.TOKEN_REDACTED: "a key that is a token",
+        "nested": {"x": redacted},
+    }
+    assert secret not in entry.canonical
+    assert verify_ledger().intact
+
+
+def test_a_token_typed_into_a_rationale_is_refused_before_anything_is_recorded(
+    version: ModelVersion,
+) -> None:
+    dana = make_user(DANA)
+    secret = create_api_token(dana, "pipeline", by=dana).secret
+    before = LedgerEntry.objects.count()
+
+    with pytest.raises(workflow.InvalidRequest, match="looks like an API token"):
+        workflow.request_transition(dana, version, "stage", "Production", f"ok {secret}")
+
+    assert LedgerEntry.objects.count() == before
+    assert not TransitionRequest.objects.exists()
+
+
+def test_a_password_typed_into_the_rationale_signs_nothing(version: ModelVersion) -> None:
+    dana, olivia = make_user(DANA), make_user(OLIVIA)
+    asked = workflow.request_transition(dana, version, "stage", "Production", "Beats v1.")
+    before = LedgerEntry.objects.count()
+
+    with pytest.raises(workflow.InvalidRequest, match="holds your password"):
+        workflow.decide(olivia, asked.pk, "approved", f"checked {PASSWORD}", PASSWORD)
+
+    assert LedgerEntry.objects.count() == before
+    assert not Decision.objects.exists()
+    assert not any(PASSWORD in entry.canonical for entry in LedgerEntry.objects.all())
+    # Someone else's password, or a wrong one, in the text is only text.
+    signed = workflow.decide(olivia, asked.pk, "approved", f"not {WRONG_PASSWORD}", PASSWORD)
+    assert signed.meaning == "approved"

@@ -137,6 +137,17 @@ def test_it_refuses_a_wrong_password_and_signs_nothing(
     assert refused.details == {"attempted": "decision.approved"}
 
 
+def test_a_password_typed_into_the_rationale_is_refused_and_not_sent_back(
+    olivia: User, pending: TransitionRequest
+) -> None:
+    response = sign(client_for(olivia), pending, rationale=f"ok {personas.PASSWORD} ok")
+
+    assert response.status_code == 400
+    assert "the rationale holds your password" in str(response.context["form"].non_field_errors())
+    assert personas.PASSWORD not in response.content.decode()
+    assert not Decision.objects.exists()
+
+
 def test_once_locked_the_right_password_gets_the_same_answer_as_a_wrong_one(
     olivia: User, pending: TransitionRequest, settings: Any
 ) -> None:
