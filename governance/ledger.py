@@ -192,10 +192,10 @@ def _build(draft: EntryDraft, seq: int, prev_hash: str, now: datetime) -> Ledger
         model_name=draft.model_name,
         version=draft.version,
         target=draft.target,
-        before=_redact_tokens(json_safe(draft.before)),
-        after=_redact_tokens(json_safe(draft.after)),
-        reason=_redact_tokens(draft.reason),
-        details=_redact_tokens(json_safe(dict(draft.details))),
+        before=json_safe(draft.before),
+        after=json_safe(draft.after),
+        reason=draft.reason,
+        details=json_safe(dict(draft.details)),
         request_id=draft.request_id or (context.request_id if context else ""),
         client_address=draft.client_address or (context.client_address if context else ""),
         precision=draft.precision,
@@ -205,6 +205,11 @@ def _build(draft: EntryDraft, seq: int, prev_hash: str, now: datetime) -> Ledger
         prev_hash=prev_hash,
     )
     entry.canonical = canonical_bytes(entry_payload(entry))
+    # One search of the finished text spares walking every value of every entry.
+    if _TOKEN_PREFIX in entry.canonical:
+        for name in ("before", "after", "reason", "details"):
+            setattr(entry, name, _redact_tokens(getattr(entry, name)))
+        entry.canonical = canonical_bytes(entry_payload(entry))
     entry.entry_hash = hash_text(entry.canonical)
     return entry
 
