@@ -29,6 +29,11 @@ urlpatterns = [
     path("reports/", reports.report_index, name="report_index"),
     path("reports/dataset-models/", reports.report_dataset_models, name="report_dataset_models"),
     path("reports/production-data/", reports.report_production_data, name="report_production_data"),
+    path(
+        "reports/unapproved-changes/",
+        reports.report_unapproved_changes,
+        name="report_unapproved_changes",
+    ),
     # Request, decide, trace, select, administer and audit.
     path(
         "models/versions/<int:pk>/request/",

@@ -180,3 +180,7 @@ class CorrectionForm(forms.Form):
             return json.loads(text, parse_constant=_no_constant)
         except ValueError as exc:
             raise forms.ValidationError(f"This is not valid JSON: {exc}") from exc
+
+
+class UnapprovedChangesForm(PeriodForm):
+    model = forms.CharField(label="Model name contains", required=False, max_length=500, strip=True)

@@ -8,14 +8,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 
-from governance import reports
-from governance.models import DatasetInput, ModelVersion, Run
+from governance import reports, unapproved
+from governance.models import DatasetInput, LedgerEntry, ModelVersion, RegisteredModel, Run
 from registry_ui import access
 from registry_ui.csv_export import csv_response
 from registry_ui.formatting import time_text
+from registry_ui.ledger_text import EntryRow, action_words, entry_row
+from registry_ui.workflow_forms import UnapprovedChangesForm
 
 MAX_QUERY_LENGTH = 500
 PAGE_ROW_LIMIT = 1000
@@ -179,3 +182,108 @@ def report_production_data(request: HttpRequest) -> HttpResponseBase:
         }
     )
     return render(request, "registry_ui/report_production_data.html", context)
+
+
+UNAPPROVED_HEADER = (
+    "ledger seq",
+    "recorded (UTC)",
+    "source",
+    "model",
+    "version",
+    "stage or alias",
+    "seen as",
+    "before",
+    "after",
+    "when it happened",
+)
+
+
+@dataclass(frozen=True)
+class UnapprovedRow:
+    entry: EntryRow
+    seen_as: str
+    model_pk: int | None
+
+
+def _unapproved_rows(entries: list[LedgerEntry]) -> list[UnapprovedRow]:
+    names = {(entry.source_name, entry.model_name) for entry in entries}
+    models = {
+        (source, name): pk
+        for pk, source, name in RegisteredModel.objects.filter(
+            source__name__in={source for source, _ in names},
+            name__in={name for _, name in names},
+        ).values_list("pk", "source__name", "name")
+    }
+    return [
+        UnapprovedRow(
+            entry_row(entry),
+            action_words(str((entry.details or {}).get("observed_action", ""))),
+            models.get((entry.source_name, entry.model_name)),
+        )
+        for entry in entries
+    ]
+
+
+@access.role_required(*access.READERS)
+def report_unapproved_changes(request: HttpRequest) -> HttpResponseBase:
+    form = UnapprovedChangesForm(request.GET or None)
+    wants_csv = _wants_csv(request)
+    context: dict[str, object] = {"form": form, "rows": None}
+    if wants_csv is None or (form.is_bound and not form.is_valid()):
+        context["error"] = "Choose HTML or CSV." if wants_csv is None else ""
+        return render(request, "registry_ui/report_unapproved_changes.html", context, status=400)
+
+    entries = unapproved.list_unapproved_changes()
+    if form.is_bound:
+        since, until = form.bounds()
+        if since:
+            entries = entries.filter(recorded_at__gte=since)
+        if until:
+            entries = entries.filter(recorded_at__lt=until)
+        if form.cleaned_data["model"]:
+            entries = entries.filter(model_name__icontains=form.cleaned_data["model"])
+
+    if wants_csv:
+        return csv_response(
+            "unapproved-changes.csv",
+            UNAPPROVED_HEADER,
+            (
+                (
+                    row.entry.entry.seq,
+                    time_text(row.entry.entry.recorded_at),
+                    row.entry.entry.source_name,
+                    row.entry.entry.model_name,
+                    row.entry.entry.version,
+                    row.entry.entry.target,
+                    row.seen_as,
+                    row.entry.before,
+                    row.entry.after,
+                    row.entry.precision,
+                )
+                for chunk in _chunks(entries)
+                for row in _unapproved_rows(chunk)
+            ),
+        )
+    page = list(entries[: PAGE_ROW_LIMIT + 1])
+    query = request.GET.copy()
+    query["format"] = "csv"
+    context.update(
+        {
+            "rows": _unapproved_rows(page[:PAGE_ROW_LIMIT]),
+            "truncated": len(page) > PAGE_ROW_LIMIT,
+            "limit": PAGE_ROW_LIMIT,
+            "csv_query": query.urlencode(),
+        }
+    )
+    return render(request, "registry_ui/report_unapproved_changes.html", context)
+
+
+def _chunks(entries: QuerySet[LedgerEntry], size: int = 500) -> Iterator[list[LedgerEntry]]:
+    chunk: list[LedgerEntry] = []
+    for entry in entries.iterator(chunk_size=size):
+        chunk.append(entry)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

@@ -173,6 +173,8 @@ def test_hostile_names_from_mlflow_show_as_text_and_never_run(
         ("/reports/production-data/", [IMG, f"ds {IMG}"]),
         (f"/models/{registered.pk}/timeline/?as_of=2100-01-01T00:00", [model_name]),
         (f"/ledger/{observed.seq}/correct/", [model_name]),
+        # The sync saw the stage and alias set in MLflow directly: unapproved changes.
+        ("/reports/unapproved-changes/", [model_name]),
     ]
     for path, texts in pages:
         session.open(path)
