@@ -27,7 +27,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from governance import ledger
-from governance.models import ModelVersion, RegisteredModel, TransitionRequest
+from governance.models import MlflowIdentity, ModelVersion, RegisteredModel, TransitionRequest
 from governance.models.workflow import PRODUCTION_STAGE
 
 DATA_SCIENTIST = "data_scientist"
@@ -106,12 +106,27 @@ def is_run_author(user: AnyUser, run_author: str) -> bool:
 
     MLflow keeps whatever name the client had, an account name or an e-mail address,
     in any case; matching either, without regard to case, errs towards refusing.
+    Other names (an OS account, a notebook login) count once an admin has linked
+    them to the user as an :class:`~governance.models.MlflowIdentity`.
     """
     author = run_author.strip().casefold()
     if not author:
         return False
     email = str(getattr(user, "email", "") or "").strip().casefold()
-    return author == _username(user).casefold() or (bool(email) and author == email)
+    if author == _username(user).casefold() or (bool(email) and author == email):
+        return True
+    return run_author_owner(run_author) == user.pk
+
+
+def run_author_owner(run_author: str) -> int | None:
+    """Return the id of the user an admin linked MLflow name ``run_author`` to, if any."""
+    name = run_author.strip()
+    if not name:
+        return None
+    owner: int | None = (
+        MlflowIdentity.objects.filter(name__iexact=name).values_list("user_id", flat=True).first()
+    )
+    return owner
 
 
 def can_view(user: AnyUser | None) -> Verdict:
@@ -181,6 +196,18 @@ def can_record_correction(user: AnyUser | None) -> Verdict:
     if not has_role(user, GOVERNANCE_OFFICER):
         return _deny("only a governance officer can record a correction")
     return _allow(GOVERNANCE_OFFICER)
+
+
+def can_link_mlflow_names(user: AnyUser | None, subject: AnyUser) -> Verdict:
+    """May ``user`` link or unlink MLflow names of ``subject``? Admins, never their own.
+
+    Unlinking one's own name would let an officer approve their own run.
+    """
+    if not has_role(user, ADMIN):
+        return _deny("only an admin can link or unlink MLflow names")
+    if user is not None and user.pk == subject.pk:
+        return _deny("nobody can change which MLflow names are theirs")
+    return _allow(ADMIN)
 
 
 def can_manage_roles(user: AnyUser | None, subject: AnyUser) -> Verdict:

@@ -22,6 +22,38 @@ class Operator:
     os_user: str
 
 
+def record_user_change(
+    action: str,
+    subject: User,
+    *,
+    actor: User | None,
+    target: str,
+    before: list[str],
+    after: list[str],
+    reason: str,
+    details: dict[str, str],
+) -> None:
+    """Append the entry of a change to what ``subject`` may do: a role or an MLflow name.
+
+    ``actor`` is the admin who made it; ``None`` is an operator at the shell.
+    """
+    ledger.append(
+        ledger.EntryDraft(
+            action=action,
+            object_type="user",
+            object_id=str(subject.pk),
+            precision="recorded",
+            actor=actor,
+            actor_role="admin" if actor else SYSTEM_ROLE,
+            target=target,
+            before=before,
+            after=after,
+            reason=reason,
+            details=details,
+        )
+    )
+
+
 def _check_role(role: str) -> None:
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
@@ -57,20 +89,15 @@ def _change_role(
         details = {"subject_username": subject.get_username(), "role": role}
         if isinstance(by, Operator):
             details["os_user"] = by.os_user
-        ledger.append(
-            ledger.EntryDraft(
-                action=action,
-                object_type="user",
-                object_id=str(subject.pk),
-                precision="recorded",
-                actor=actor,
-                actor_role="admin" if actor else SYSTEM_ROLE,
-                target=role,
-                before=before,
-                after=after,
-                reason=reason,
-                details=details,
-            )
+        record_user_change(
+            action,
+            subject,
+            actor=actor,
+            target=role,
+            before=before,
+            after=after,
+            reason=reason,
+            details=details,
         )
 
     forget_roles(subject)

@@ -319,6 +319,7 @@ def _decide_locked(user: User, request_id: int, meaning: str, rationale: str) ->
         requester_id=request.requested_by_id,
         officer_username=user.get_username(),
         officer_email=user.email,
+        run_author_user_id=permissions.run_author_owner(request.run_author),
         run_author=request.run_author,
         target=request.target,
         acting_role=verdict.role,

@@ -29,6 +29,8 @@ ACTION_WORDS = {
     "model.risk_tier_set": "Risk tier set",
     "role.granted": "Role granted",
     "role.revoked": "Role revoked",
+    "identity.linked": "MLflow name linked",
+    "identity.unlinked": "MLflow name unlinked",
     "security.action_refused": "Action refused",
     "security.login_failed": "Failed login",
     "security.webhook_rejected": "Webhook rejected",

@@ -50,6 +50,12 @@ urlpatterns = [
     path("selection/<int:pk>/", selection.selection_record, name="selection_record"),
     path("access/", access_roles.access_roles, name="access_roles"),
     path("access/users/<int:pk>/<str:change>/", access_roles.change_role, name="change_role"),
+    path("access/mlflow-names/", access_roles.link_mlflow_name, name="link_mlflow_name"),
+    path(
+        "access/mlflow-names/<int:pk>/unlink/",
+        access_roles.unlink_mlflow_name,
+        name="unlink_mlflow_name",
+    ),
     path("audit/", audit_export.audit_export, name="audit_export"),
     path("ledger/<int:seq>/correct/", corrections.correct_entry, name="correct_entry"),
     path(

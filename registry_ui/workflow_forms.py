@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.contrib.auth.models import User
 
 from governance.models import Decision, TransitionRequest
 from governance.permissions import ROLES, STAGES
@@ -184,3 +185,15 @@ class CorrectionForm(forms.Form):
 
 class UnapprovedChangesForm(PeriodForm):
     model = forms.CharField(label="Model name contains", required=False, max_length=500, strip=True)
+
+
+class LinkMlflowNameForm(forms.Form):
+    user = forms.ModelChoiceField(
+        label="User", queryset=User.objects.filter(is_active=True).order_by("username")
+    )
+    name = forms.CharField(label="MLflow name (mlflow.user)", max_length=250)
+    reason = forms.CharField(label="Reason", max_length=2000)
+
+
+class UnlinkMlflowNameForm(forms.Form):
+    reason = forms.CharField(label="Reason", max_length=2000)

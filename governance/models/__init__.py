@@ -1,6 +1,7 @@
 """Domain models: the MLflow mirror, the governance workflow and the audit ledger."""
 
 from governance.models.api_tokens import ApiToken
+from governance.models.identities import MlflowIdentity
 from governance.models.ledger import LedgerEntry, LedgerHead
 from governance.models.mirror import (
     DatasetInput,
@@ -27,6 +28,7 @@ __all__ = [
     "LedgerHead",
     "LoggedModel",
     "MetricHistory",
+    "MlflowIdentity",
     "MlflowSource",
     "ModelVersion",
     "RegisteredModel",

@@ -84,6 +84,10 @@ class Decision(models.Model):
     # on hosted tracking servers, an e-mail address. Either may name the officer.
     officer_email = models.CharField(max_length=254, blank=True, default="")
     run_author = models.TextField(blank=True)
+    # The user an admin linked the run author's MLflow name to, when one did.
+    run_author_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
     target = models.CharField(max_length=250)
     acting_role = models.CharField(max_length=64)
     meaning = models.CharField(max_length=16, choices=Meaning.choices)
@@ -111,6 +115,10 @@ class Decision(models.Model):
                     )
                 ),
                 name="production_not_by_run_author",
+            ),
+            models.CheckConstraint(
+                condition=~(Q(target=PRODUCTION_STAGE) & Q(officer=F("run_author_user"))),
+                name="production_not_by_linked_run_author",
             ),
         ]
 

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from governance.models import LedgerEntry
+from governance.models import LedgerEntry, MlflowIdentity
 from governance.permissions import roles_of
 from tests.registry_ui.conftest import client_for
 
@@ -87,3 +87,96 @@ def test_it_refuses_an_officer(olivia: User, dana: User) -> None:
     )
     assert response.status_code == 403
     assert roles_of(User.objects.get(pk=dana.pk)) == {"data_scientist"}
+
+
+def test_an_admin_links_and_unlinks_an_mlflow_name(adam: User, olivia: User) -> None:
+    client = client_for(adam)
+
+    linked = client.post(
+        "/access/mlflow-names/",
+        {"user": olivia.pk, "name": "opope@build-box", "reason": "Her CI account."},
+    )
+    identity = MlflowIdentity.objects.get()
+    page = client.get("/access/")
+    unlinked = client.post(
+        f"/access/mlflow-names/{identity.pk}/unlink/", {"reason": "Account retired."}
+    )
+
+    assert (linked.status_code, unlinked.status_code) == (302, 302)
+    assert (identity.user, identity.name) == (olivia, "opope@build-box")
+    body = page.content.decode()
+    assert '<th scope="row" class="mono">opope@build-box</th>' in body
+    assert f'action="/access/mlflow-names/{identity.pk}/unlink/"' in body
+    assert [row.action for row in page.context["changes"]][:1] == ["MLflow name linked"]
+    assert not MlflowIdentity.objects.exists()
+    assert list(
+        LedgerEntry.objects.filter(action__startswith="identity.").values_list("action", "reason")
+    ) == [("identity.linked", "Her CI account."), ("identity.unlinked", "Account retired.")]
+
+
+@pytest.mark.parametrize(
+    ("with_user", "name", "reason"),
+    [(False, "x", "r"), (True, "", "r"), (True, "x", ""), (True, "x" * 251, "r")],
+    ids=["no-user", "no-name", "no-reason", "long-name"],
+)
+def test_linking_needs_a_user_a_name_and_a_reason(
+    adam: User, olivia: User, with_user: bool, name: str, reason: str
+) -> None:
+    data = {"name": name, "reason": reason, **({"user": olivia.pk} if with_user else {})}
+
+    response = client_for(adam).post("/access/mlflow-names/", data)
+
+    assert response.status_code == 400
+    assert not MlflowIdentity.objects.exists()
+    assert not LedgerEntry.objects.filter(action="identity.linked").exists()
+
+
+def test_a_name_taken_by_someone_else_is_refused_with_its_holder(
+    adam: User, olivia: User, dana: User
+) -> None:
+    client = client_for(adam)
+    client.post("/access/mlflow-names/", {"user": olivia.pk, "name": "shared", "reason": "r"})
+
+    response = client.post(
+        "/access/mlflow-names/", {"user": dana.pk, "name": "SHARED", "reason": "r"}
+    )
+
+    assert response.status_code == 400
+    assert "Not linked: the MLflow name &#x27;SHARED&#x27; is already linked to olivia." in (
+        response.content.decode()
+    )
+
+
+def test_an_admin_cannot_link_or_unlink_their_own_names(adam: User, olivia: User) -> None:
+    client = client_for(adam)
+
+    response = client.post(
+        "/access/mlflow-names/", {"user": adam.pk, "name": "adam-box", "reason": "r"}
+    )
+
+    assert response.status_code == 403
+    assert not MlflowIdentity.objects.exists()
+    assert LedgerEntry.objects.filter(action="security.action_refused").count() == 1
+
+
+@pytest.mark.parametrize("persona", ["olivia", "dana", "erin"])
+def test_only_admins_reach_the_mlflow_name_forms(
+    request: pytest.FixtureRequest, persona: str, adam: User
+) -> None:
+    client = client_for(request.getfixturevalue(persona))
+
+    response = client.post("/access/mlflow-names/", {"user": adam.pk, "name": "x", "reason": "r"})
+
+    assert response.status_code == 403
+    assert client.post("/access/mlflow-names/1/unlink/", {"reason": "r"}).status_code == 403
+    assert not MlflowIdentity.objects.exists()
+
+
+def test_the_mlflow_name_forms_need_the_csrf_token(adam: User, olivia: User) -> None:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(adam)
+
+    response = client.post("/access/mlflow-names/", {"user": olivia.pk, "name": "x", "reason": "r"})
+
+    assert response.status_code == 403
+    assert not MlflowIdentity.objects.exists()
