@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Lower
+from django.db.models.lookups import Exact
 
 from governance.models.mirror import ModelVersion, RegisteredModel
 
@@ -109,9 +111,11 @@ class Decision(models.Model):
                 condition=~(
                     Q(target=PRODUCTION_STAGE)
                     & ~Q(run_author="")
+                    # Lower() on both sides: iexact against a column is LIKE on
+                    # SQLite, where an "_" in the run author would match any letter.
                     & (
-                        Q(officer_username__iexact=F("run_author"))
-                        | Q(officer_email__iexact=F("run_author"))
+                        Q(Exact(Lower("officer_username"), Lower("run_author")))
+                        | Q(Exact(Lower("officer_email"), Lower("run_author")))
                     )
                 ),
                 name="production_not_by_run_author",

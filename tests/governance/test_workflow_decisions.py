@@ -322,6 +322,14 @@ def test_the_database_refuses_conflicts_of_duty(
         _raw_decision(request_, users[officer], **overrides)
 
 
+def test_the_database_compares_run_authors_as_text_not_as_patterns(
+    users: dict[str, User], request_: TransitionRequest
+) -> None:
+    # "_" and "%" are wildcards to LIKE; a run author spelled with them names nobody else.
+    _raw_decision(request_, users["oscar"], run_author="osc_r")
+    _raw_decision(request_, users["olivia"], run_author="%")
+
+
 def test_the_database_refuses_an_officer_counting_twice(
     users: dict[str, User], request_: TransitionRequest
 ) -> None:
