@@ -1,8 +1,12 @@
 """MLflow names linked to users: separation of duties recognises them as run authors."""
 
+from io import StringIO
+
 import pytest
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -148,3 +152,40 @@ def test_it_refuses_a_blank_or_overlong_name(users: dict[str, User], name: str) 
         identities.link_mlflow_name(users["oscar"], name, by=users["adam"], reason="r")
 
     assert not LedgerEntry.objects.filter(action="identity.linked").exists()
+
+
+def test_the_command_links_and_unlinks_on_behalf_of_an_admin(users: dict[str, User]) -> None:
+    out = StringIO()
+    reason = ("--by", "adam", "--reason", "build box")
+
+    call_command("mlflow_name", "link", "oscar", LAPTOP, *reason, stdout=out)
+    linked = list(MlflowIdentity.objects.values_list("user__username", "name"))
+    call_command("mlflow_name", "unlink", "oscar", LAPTOP.upper(), *reason, stdout=out)
+
+    assert linked == [("oscar", LAPTOP)]
+    assert out.getvalue() == f"linked {LAPTOP!r} to oscar\nunlinked {LAPTOP!r} from oscar\n"
+    assert not MlflowIdentity.objects.exists()
+    assert list(LedgerEntry.objects.values_list("action", "actor__username")) == [
+        ("identity.linked", "adam"),
+        ("identity.unlinked", "adam"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (("link", "oscar", "x", "--by", "olivia"), "refused: only an admin can link"),
+        (("link", "adam", "x", "--by", "adam"), "refused: nobody can change which"),
+        (("link", "oscar", " ", "--by", "adam"), "1 to 250 characters"),
+        (("unlink", "oscar", "never-linked", "--by", "adam"), "is not linked to oscar"),
+        (("link", "ghost", "x", "--by", "adam"), "no user named 'ghost'"),
+    ],
+    ids=["not-admin", "own-name", "blank-name", "not-linked", "unknown-user"],
+)
+def test_the_command_refuses_with_a_clear_message(
+    users: dict[str, User], arguments: tuple[str, ...], message: str
+) -> None:
+    with pytest.raises(CommandError, match=message):
+        call_command("mlflow_name", *arguments, "--reason", "r")
+
+    assert not MlflowIdentity.objects.exists()
