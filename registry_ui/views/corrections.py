@@ -17,6 +17,10 @@ from registry_ui.ledger_text import entry_row
 from registry_ui.workflow_forms import CorrectionForm
 
 
+def _pretty(value: object) -> str:
+    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
+
+
 def _timeline_url(entry: LedgerEntry) -> str:
     """Return the chain of custody showing ``entry``, when it is about a mirrored model."""
     model = (
@@ -48,10 +52,8 @@ def correct_entry(request: HttpRequest, seq: int) -> HttpResponse:
         except PermissionDenied as exc:
             return render(request, "registry_ui/refused.html", {"reason": str(exc)}, status=403)
 
-    form = CorrectionForm(
-        request.POST or None,
-        initial={"after": json.dumps(original.after, indent=2, sort_keys=True, ensure_ascii=False)},
-    )
+    after_json = _pretty(original.after)
+    form = CorrectionForm(request.POST or None, initial={"after": after_json})
     status = 200
     if request.method == "POST" and form.is_valid():
         user: User = request.user  # type: ignore[assignment]
@@ -77,8 +79,8 @@ def correct_entry(request: HttpRequest, seq: int) -> HttpResponse:
     corrections = LedgerEntry.objects.filter(corrects=original).order_by("seq")
     context: dict[str, Any] = {
         "row": entry_row(original),
-        "after_json": json.dumps(original.after, indent=2, sort_keys=True, ensure_ascii=False),
-        "before_json": json.dumps(original.before, indent=2, sort_keys=True, ensure_ascii=False),
+        "after_json": after_json,
+        "before_json": _pretty(original.before),
         "corrections": [entry_row(entry) for entry in corrections],
         "timeline_url": _timeline_url(original),
         "form": form,
