@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from datetime import UTC
 from html import escape
 from typing import Any
+from urllib.parse import urlencode
 
 from django.db import connection
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from django.utils.safestring import SafeString, mark_safe
 
@@ -96,9 +98,24 @@ class InventoryRow:
             f'      <td>{last_change}<br><a href="{escape(self.timeline_url)}">Chain of custody'
             f'<span class="sr-only"> of {name}</span></a></td>\n'
             f'      <td class="num">{_badge(self.open_requests, "warn")}</td>\n'
-            f'      <td class="num">{_badge(self.unapproved, "bad")}</td>\n'
+            f'      <td class="num">{self._unapproved_html(name)}</td>\n'
             "    </tr>"
         )
+
+    def _unapproved_html(self, name: str) -> str:
+        if not self.unapproved:
+            return "0"
+        # The report matches names by substring; this model's own name finds it.
+        url = _unapproved_report_url() + "?" + urlencode({"model": self.name})
+        return (
+            f'<a href="{escape(url)}">{_badge(self.unapproved, "bad")}'
+            f'<span class="sr-only"> unapproved changes of {name}</span></a>'
+        )
+
+
+@functools.cache
+def _unapproved_report_url() -> str:
+    return reverse("registry_ui:report_unapproved_changes")
 
 
 def _badge(count: int, tone: str) -> str:

@@ -66,6 +66,8 @@ def test_it_lists_holders_requests_and_unapproved_changes(reader: Client, dana: 
     assert (rows["quiet"].unapproved, rows["quiet"].holdings) == (0, [])
     body = response.content.decode()
     assert "credit&lt;i&gt;" in body
+    assert '<a href="/reports/unapproved-changes/?model=credit%3Ci%3E">' in body
+    assert "unapproved changes of credit&lt;i&gt;" in body
     assert f'href="/models/versions/{v3.pk}/"' in body
     assert '<span class="badge bad">High</span>' in body
     assert '<td class="num">3</td>' in body
