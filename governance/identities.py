@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from governance.models import MlflowIdentity
-from governance.permissions import can_link_mlflow_names, refuse
+from governance.permissions import can_link_mlflow_names, forget_mlflow_names, refuse
 from governance.roles import record_user_change
 
 logger = logging.getLogger(__name__)
@@ -66,6 +66,7 @@ def link_mlflow_name(subject: User, name: str, *, by: User, reason: str) -> Mlfl
         owner = MlflowIdentity.objects.filter(name__iexact=name).select_related("user").first()
         holder = owner.user.get_username() if owner else "another user"
         raise IdentityError(f"the MLflow name {name!r} is already linked to {holder}") from exc
+    forget_mlflow_names(subject)
     logger.info("Linked MLflow name %r to user %s by user %s", name, subject.pk, by.pk)
     return identity
 
@@ -76,12 +77,14 @@ def unlink_mlflow_name(identity: MlflowIdentity, *, by: User, reason: str) -> No
     verdict = can_link_mlflow_names(by, subject)
     if not verdict.allowed:
         refuse(by, "identity.unlinked", verdict, object_type="user", object_id=str(subject.pk))
-    if not reason.strip():
+    reason = reason.strip()
+    if not reason:
         raise IdentityError("a reason is required")
 
     with transaction.atomic():
         User.objects.select_for_update().filter(pk=subject.pk).first()
         before = _names_of(subject)
         identity.delete()
-        _record("identity.unlinked", subject, by, identity.name, before, reason.strip())
+        _record("identity.unlinked", subject, by, identity.name, before, reason)
+    forget_mlflow_names(subject)
     logger.info("Unlinked MLflow name %r from user %s by user %s", identity.name, subject.pk, by.pk)

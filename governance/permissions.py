@@ -44,6 +44,7 @@ STAGES = ("Staging", PRODUCTION_STAGE, "Archived")
 
 AnyUser = AbstractBaseUser | AnonymousUser
 _CACHE_KEY = "_governance_roles"
+_NAMES_CACHE_KEY = "_governance_mlflow_names"
 
 
 @dataclass(frozen=True)
@@ -110,12 +111,27 @@ def is_run_author(user: AnyUser, run_author: str) -> bool:
     them to the user as an :class:`~governance.models.MlflowIdentity`.
     """
     author = run_author.strip().casefold()
-    if not author:
-        return False
-    email = str(getattr(user, "email", "") or "").strip().casefold()
-    if author == _username(user).casefold() or (bool(email) and author == email):
-        return True
-    return run_author_owner(run_author) == user.pk
+    return bool(author) and author in _author_names(user)
+
+
+def _author_names(user: AnyUser) -> frozenset[str]:
+    if not user.is_authenticated:
+        return frozenset()
+    # Cached on the instance like the roles, so an inbox of many requests asks once;
+    # forget_mlflow_names() drops it after a link or unlink.
+    cache = vars(user)
+    cached: frozenset[str] | None = cache.get(_NAMES_CACHE_KEY)
+    if cached is None:
+        linked = MlflowIdentity.objects.filter(user__pk=user.pk).values_list("name", flat=True)
+        email = str(getattr(user, "email", "") or "").strip()
+        names = [_username(user), *([email] if email else []), *linked]
+        cached = cache[_NAMES_CACHE_KEY] = frozenset(name.casefold() for name in names)
+    return cached
+
+
+def forget_mlflow_names(user: AnyUser) -> None:
+    """Drop the run-author names cached on ``user`` after a link or unlink."""
+    vars(user).pop(_NAMES_CACHE_KEY, None)
 
 
 def run_author_owner(run_author: str) -> int | None:
@@ -173,7 +189,8 @@ def can_decide(user: AnyUser | None, request: TransitionRequest) -> Verdict:
         return _deny("the author of the training run cannot approve its promotion to Production")
     if request.status != TransitionRequest.Status.PENDING:
         return _deny(f"request {request.pk} is {request.status}, not pending")
-    if request.decisions.filter(officer_id=user.pk).exists():
+    # all() reads the decisions an inbox prefetched rather than asking once per row.
+    if any(decision.officer_id == user.pk for decision in request.decisions.all()):
         return _deny(f"you have already signed request {request.pk}; an officer counts once")
     return _allow(DECIDING_ROLE)
 
