@@ -205,7 +205,12 @@ class UnapprovedRow:
     model_pk: int | None
 
 
+def _seen_as(entry: LedgerEntry) -> str:
+    return action_words(str((entry.details or {}).get("observed_action", "")))
+
+
 def _unapproved_rows(entries: list[LedgerEntry]) -> list[UnapprovedRow]:
+    """Return the page's rows, each linked to its model's timeline when it is mirrored."""
     names = {(entry.source_name, entry.model_name) for entry in entries}
     models = {
         (source, name): pk
@@ -216,12 +221,27 @@ def _unapproved_rows(entries: list[LedgerEntry]) -> list[UnapprovedRow]:
     }
     return [
         UnapprovedRow(
-            entry_row(entry),
-            action_words(str((entry.details or {}).get("observed_action", ""))),
-            models.get((entry.source_name, entry.model_name)),
+            entry_row(entry), _seen_as(entry), models.get((entry.source_name, entry.model_name))
         )
         for entry in entries
     ]
+
+
+def _unapproved_csv_rows(entries: QuerySet[LedgerEntry]) -> Iterator[tuple[object, ...]]:
+    for entry in entries.iterator(chunk_size=500):
+        row = entry_row(entry)
+        yield (
+            entry.seq,
+            time_text(entry.recorded_at),
+            entry.source_name,
+            entry.model_name,
+            entry.version,
+            entry.target,
+            _seen_as(entry),
+            row.before,
+            row.after,
+            row.precision,
+        )
 
 
 @access.role_required(*access.READERS)
@@ -247,22 +267,7 @@ def report_unapproved_changes(request: HttpRequest) -> HttpResponseBase:
         return csv_response(
             "unapproved-changes.csv",
             UNAPPROVED_HEADER,
-            (
-                (
-                    row.entry.entry.seq,
-                    time_text(row.entry.entry.recorded_at),
-                    row.entry.entry.source_name,
-                    row.entry.entry.model_name,
-                    row.entry.entry.version,
-                    row.entry.entry.target,
-                    row.seen_as,
-                    row.entry.before,
-                    row.entry.after,
-                    row.entry.precision,
-                )
-                for chunk in _chunks(entries)
-                for row in _unapproved_rows(chunk)
-            ),
+            _unapproved_csv_rows(entries),
         )
     page = list(entries[: PAGE_ROW_LIMIT + 1])
     query = request.GET.copy()
@@ -276,14 +281,3 @@ def report_unapproved_changes(request: HttpRequest) -> HttpResponseBase:
         }
     )
     return render(request, "registry_ui/report_unapproved_changes.html", context)
-
-
-def _chunks(entries: QuerySet[LedgerEntry], size: int = 500) -> Iterator[list[LedgerEntry]]:
-    chunk: list[LedgerEntry] = []
-    for entry in entries.iterator(chunk_size=size):
-        chunk.append(entry)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
