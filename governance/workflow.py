@@ -41,6 +41,10 @@ class InvalidRequest(ValueError):
     """The input cannot make a valid request or decision; the message says why."""
 
 
+class PasswordInRationale(InvalidRequest):
+    """The officer typed their password into the rationale; nothing was signed."""
+
+
 class Conflict(Exception):
     """Another action got there first (a decision, an open request); nothing changed."""
 
@@ -250,7 +254,7 @@ def decide(user: User, request_id: int, meaning: str, rationale: str, password: 
     if not user.check_password(password):
         _refuse_signature(user, attempted, request_id, WRONG_SIGNATURE)
     if len(password) >= MIN_PASSWORD_IN_TEXT and password in rationale:
-        raise InvalidRequest(
+        raise PasswordInRationale(
             "the rationale holds your password; nothing was signed. Remove it, and change "
             "your password if anyone else saw it"
         )

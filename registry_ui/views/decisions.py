@@ -107,7 +107,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
         return _page(request, transition, None, refusal=str(exc), status=409)
     except workflow.InvalidRequest as exc:
         form.add_error(None, str(exc))
-        if data["password"] and data["password"] in data["rationale"]:
+        if isinstance(exc, workflow.PasswordInRationale):
             # Not sent back in the page: the text holds the password.
             form.data = request.POST.copy()
             form.data["rationale"] = ""
