@@ -8,16 +8,15 @@ from django.shortcuts import render
 
 from governance.models import (
     Decision,
-    LedgerEntry,
     MlflowSource,
     ModelVersion,
     RegisteredModel,
     TransitionRequest,
 )
+from governance.unapproved import list_unapproved_changes
 from registry_ui import access
 from registry_ui.links import optional_url, pk_url_maker
 
-UNAPPROVED_ACTION = "mlflow.unapproved_change"
 LIST_LIMIT = 20
 
 
@@ -79,9 +78,9 @@ def home(request: HttpRequest) -> HttpResponse:
         "roles": roles,
         "sources": list(MlflowSource.objects.all()),
         "unapproved": list(
-            LedgerEntry.objects.filter(action=UNAPPROVED_ACTION)
-            .order_by("-seq")
-            .only("seq", "recorded_at", "model_name", "version", "target", "details")[:LIST_LIMIT]
+            list_unapproved_changes().only(
+                "seq", "recorded_at", "model_name", "version", "target", "details"
+            )[:LIST_LIMIT]
         ),
     }
 

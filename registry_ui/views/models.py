@@ -26,12 +26,12 @@ from governance.models import (
     RegisteredModel,
     TransitionRequest,
 )
+from governance.unapproved import UNAPPROVED_ACTION
 from registry_ui import access
 from registry_ui.formatting import time_text
 from registry_ui.links import optional_url, pk_url_maker
 from registry_ui.signatures import signature_tables
 
-UNAPPROVED_ACTION = "mlflow.unapproved_change"
 # Stages nobody "holds": a version with no stage or an archived one serves nothing.
 IDLE_STAGES = ("None", "Archived")
 RISK_TONES = {"high": " bad", "medium": " warn"}
